@@ -1,0 +1,13 @@
+package dev.kiln.catalog;
+
+import dev.kiln.config.KilnProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+@Configuration(proxyBeanMethods = false)
+class CatalogConfig {
+    @Bean
+    Catalog catalog(KilnProperties props) {
+        return CatalogLoader.load(props.catalogDir());
+    }
+}

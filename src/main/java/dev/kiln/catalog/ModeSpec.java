@@ -1,0 +1,14 @@
+package dev.kiln.catalog;
+
+import java.util.List;
+
+/** What one request selects: e.g. {@code txt2img}, or {@code img2img} with a {@code reference} input. */
+public record ModeSpec(String id, List<ImageInputSpec> images) {
+    public ModeSpec {
+        images = images == null ? List.of() : List.copyOf(images);
+    }
+
+    public ImageInputSpec image(String name) {
+        return images.stream().filter(i -> i.name().equals(name)).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.kiln.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.kiln.config.KilnProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import javax.sql.DataSource;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The embedded H2 database in {@code KILN_DATA_DIR} by default; PostgreSQL when {@code KILN_DB_URL}
+ * is set.
+ */
+@Configuration(proxyBeanMethods = false)
+class DatabaseConfig {
+
+    @Bean(destroyMethod = "close")
+    HikariDataSource dataSource(KilnProperties props) {
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("kiln");
+        if (props.dbUrl() != null) {
+            hc.setJdbcUrl(props.dbUrl());
+            if (props.dbUser() != null && !props.dbUser().isBlank()) hc.setUsername(props.dbUser());
+            if (props.dbPassword() != null && !props.dbPassword().isBlank()) hc.setPassword(props.dbPassword());
+            hc.setMaximumPoolSize(20);
+        } else {
+            try {
+                Files.createDirectories(props.dataDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create KILN_DATA_DIR " + props.dataDir(), e);
+            }
+            // WRITE_DELAY=0: H2 has no write-ahead log, so a commit must reach the file before the
+            // API answers 202; otherwise kill -9 could lose the last half second of accepted jobs.
+            hc.setJdbcUrl("jdbc:h2:file:" + props.dataDir().resolve("kiln")
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
+                    + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000");
+            hc.setUsername("sa");
+            hc.setPassword("");
+            hc.setMaximumPoolSize(16);
+        }
+        hc.setConnectionTimeout(10_000);
+        return new HikariDataSource(hc);
+    }
+
+    @Bean
+    Dialect dialect(DataSource dataSource) {
+        return Dialect.of(dataSource);
+    }
+}

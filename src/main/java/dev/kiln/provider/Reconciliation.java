@@ -1,0 +1,14 @@
+package dev.kiln.provider;
+
+/** What the provider's records say about an ambiguous submission. */
+public sealed interface Reconciliation {
+
+    /** The provider has it: track this remote job. */
+    record Found(Submitted submitted) implements Reconciliation {}
+
+    /** The provider's records prove it never received the request: it is safe to submit. */
+    record NotFound() implements Reconciliation {}
+
+    /** No way to tell: Kiln fails the job rather than risk paying twice. */
+    record Unknown(String reason) implements Reconciliation {}
+}
