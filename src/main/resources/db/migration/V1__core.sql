@@ -52,6 +52,7 @@ CREATE TABLE jobs (
     lease_owner     VARCHAR(64),
     lease_until     TIMESTAMP WITH TIME ZONE,
     version         INT          NOT NULL DEFAULT 0,
+    deleted         BOOLEAN      NOT NULL DEFAULT FALSE,
     created_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     started_at      TIMESTAMP WITH TIME ZONE,
     finished_at     TIMESTAMP WITH TIME ZONE,

@@ -155,7 +155,9 @@ public final class CatalogLoader {
             } else if (imgs != null && !imgs.isNull()) {
                 r.problem(f + ".images", "must be a list");
             }
-            if (id != null) out.add(new ModeSpec(id, images));
+            String prompt = m.path("prompt").asString("required");
+            if (!prompt.equals("required") && !prompt.equals("optional")) r.problem(f + ".prompt", "must be required or optional");
+            if (id != null) out.add(new ModeSpec(id, images, !prompt.equals("optional")));
         }
         return out;
     }

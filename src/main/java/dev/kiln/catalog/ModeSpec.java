@@ -2,8 +2,12 @@ package dev.kiln.catalog;
 
 import java.util.List;
 
-/** What one request selects: e.g. {@code txt2img}, or {@code img2img} with a {@code reference} input. */
-public record ModeSpec(String id, List<ImageInputSpec> images) {
+/**
+ * What one request selects: e.g. {@code txt2img}, or {@code img2img} with a {@code reference} input.
+ *
+ * @param promptRequired false for modes that need no prompt (an upscale, a background removal)
+ */
+public record ModeSpec(String id, List<ImageInputSpec> images, boolean promptRequired) {
     public ModeSpec {
         images = images == null ? List.of() : List.copyOf(images);
     }

@@ -1,6 +1,5 @@
 package dev.kiln.catalog;
 
-import dev.kiln.provider.InputImage;
 import dev.kiln.support.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +31,13 @@ public final class Templates {
 
     private Templates() {}
 
-    public static JsonNode render(JsonNode template, Map<String, Object> values,
-                                  Map<String, List<InputImage>> images, Function<InputImage, JsonNode> imageMapper) {
+    /**
+     * @param <I> how the caller represents an image (the provider SPI's {@code InputImage})
+     */
+    public static <I> JsonNode render(JsonNode template, Map<String, Object> values,
+                                      Map<String, List<I>> images, Function<I, JsonNode> imageMapper) {
         if (template == null) return Json.object();
-        JsonNode out = renderNode(template, new Context(values, images, imageMapper));
+        JsonNode out = renderNode(template, new Context<>(values, images, imageMapper));
         return out == null ? JsonNodeFactory.instance.nullNode() : out;
     }
 
@@ -56,9 +58,9 @@ public final class Templates {
         }
     }
 
-    private record Context(Map<String, Object> values, Map<String, List<InputImage>> images, Function<InputImage, JsonNode> mapper) {}
+    private record Context<I>(Map<String, Object> values, Map<String, List<I>> images, Function<I, JsonNode> mapper) {}
 
-    private static JsonNode renderNode(JsonNode n, Context ctx) {
+    private static JsonNode renderNode(JsonNode n, Context<?> ctx) {
         if (n.isObject()) {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             n.properties().forEach(e -> {
@@ -93,10 +95,10 @@ public final class Templates {
         return JsonNodeFactory.instance.stringNode(sb.toString());
     }
 
-    private static JsonNode lookup(String name, Context ctx) {
+    private static <I> JsonNode lookup(String name, Context<I> ctx) {
         Matcher im = IMAGE_REF.matcher(name);
         if (im.matches()) {
-            List<InputImage> list = ctx.images().getOrDefault(im.group(1), List.of());
+            List<I> list = ctx.images().getOrDefault(im.group(1), List.of());
             if (im.group(2) != null) {
                 int i = Integer.parseInt(im.group(2));
                 return i < list.size() ? ctx.mapper().apply(list.get(i)) : null;

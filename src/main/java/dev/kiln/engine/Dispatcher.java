@@ -1,0 +1,134 @@
+package dev.kiln.engine;
+
+import dev.kiln.account.Account;
+import dev.kiln.account.AccountPool;
+import dev.kiln.account.AccountStore;
+import dev.kiln.catalog.Catalog;
+import dev.kiln.catalog.Model;
+import dev.kiln.config.KilnProperties;
+import dev.kiln.job.Job;
+import dev.kiln.job.JobChange;
+import dev.kiln.job.JobStateMachine;
+import dev.kiln.job.JobStatus;
+import dev.kiln.job.JobStore;
+import dev.kiln.job.Phase;
+import dev.kiln.job.SubmitState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Moves queued jobs to running: in one short transaction it locks due queued jobs (highest
+ * priority first, {@code FOR UPDATE SKIP LOCKED}), takes a concurrency slot and a rate token of
+ * the least loaded ready account of each job's binding, and records the intent to submit. The
+ * provider is called after the commit, by a {@link JobRunner}.
+ */
+@Component
+class Dispatcher {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    static final int BATCH = 128;
+
+    private final JobStore store;
+    private final JobStateMachine machine;
+    private final AccountStore accounts;
+    private final AccountPool pool;
+    private final Catalog catalog;
+    private final KilnProperties props;
+    private final Clock clock;
+    private final Instance instance;
+    private final TransactionTemplate tx;
+
+    Dispatcher(JobStore store, JobStateMachine machine, AccountStore accounts, AccountPool pool, Catalog catalog,
+               KilnProperties props, Clock clock, Instance instance, TransactionTemplate tx) {
+        this.store = store;
+        this.machine = machine;
+        this.accounts = accounts;
+        this.pool = pool;
+        this.catalog = catalog;
+        this.props = props;
+        this.clock = clock;
+        this.instance = instance;
+        this.tx = tx;
+    }
+
+    /** The result of one dispatch round: jobs to drive, and when it is worth trying again. */
+    record Round(List<Job> dispatched, boolean full, Instant retryAt) {}
+
+    Round dispatch(int capacity) {
+        if (capacity <= 0) return new Round(List.of(), false, null);
+        int limit = Math.min(capacity, BATCH);
+        Instant[] retryAt = {null};
+        List<Job> out = new ArrayList<>();
+        tx.executeWithoutResult(s -> {
+            Instant now = clock.instant();
+            List<Job> jobs = store.lockDispatchable(now, limit);
+            if (jobs.isEmpty()) return;
+            AccountPool.Cycle cycle = pool.cycle();
+            Set<String> busyProviders = new HashSet<>();
+            for (Job j : jobs) {
+                Model m = catalog.find(j.model()).orElse(null);
+                if (m == null) {
+                    machine.apply(j, JobChange.to(JobStatus.FAILED, Phase.DONE, "model removed")
+                            .error("model_unavailable", "model " + j.model() + " is no longer in the catalogue"));
+                    continue;
+                }
+                Placement p = place(j, m, cycle, busyProviders);
+                if (p == null) continue;
+                if (!accounts.tryAcquireSlot(p.account.id(), now)) {
+                    cycle.unchoose(p.account);
+                    busyProviders.add(p.provider);
+                    continue;
+                }
+                Instant until = now.plus(props.lease());
+                out.add(machine.apply(j, JobChange.to(JobStatus.RUNNING, Phase.SUBMIT,
+                                "dispatched to " + p.provider + " (" + p.account.label() + ")")
+                        .account(p.provider, p.binding, p.account.id()).attempt(j.attempt() + 1)
+                        .submitState(SubmitState.INTENT).submittedAt(now).queuePosition(null)
+                        .nextAt(until).lease(instance.id(), until).slotAcquired()));
+            }
+            if (retryAt[0] == null && !busyProviders.isEmpty()) retryAt[0] = now.plusSeconds(1);
+        });
+        return new Round(out, out.size() == limit, retryAt[0]);
+    }
+
+    private record Placement(String provider, int binding, Account account) {}
+
+    /** The first binding (from the job's current one) whose provider has a ready account with room. */
+    private Placement place(Job j, Model m, AccountPool.Cycle cycle, Set<String> busyProviders) {
+        for (int b = j.bindingIndex(); b < m.bindings().size(); b++) {
+            String provider = m.bindings().get(b).provider();
+            if (busyProviders.contains(provider)) return null;
+            AccountPool.Choice c = cycle.choose(provider);
+            switch (c.outcome()) {
+                case CHOSEN -> {
+                    return new Placement(provider, b, c.account());
+                }
+                case BUSY -> {
+                    // Ready accounts exist but are full or rate-limited: wait for them.
+                    busyProviders.add(provider);
+                    return null;
+                }
+                case NONE_READY -> {
+                    // Try the next binding; if none can serve, the job waits for an account to become ready.
+                }
+            }
+        }
+        log.debug("job {}: no ready account for any binding of {}", j.id(), m.id());
+        return null;
+    }
+
+    /** How long the dispatcher may sleep when nothing is due. */
+    Duration idle() {
+        Instant now = clock.instant();
+        return store.earliestDue(true).filter(t -> t.isAfter(now)).map(t -> Duration.between(now, t))
+                .filter(d -> d.compareTo(Duration.ofSeconds(1)) < 0).orElse(Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,31 @@
+package dev.kiln.job;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One row of the {@code jobs} table: a generation and its whole schedule (DESIGN-NOTES §1).
+ *
+ * @param params the resolved parameters, with the real seed
+ * @param inputs input asset ids by image input name, e.g. {@code {"reference":["asset_…"]}}
+ * @param remote what the provider adapter asked Kiln to remember about the remote job
+ * @param nextAt when the engine should next look at the job; null when nothing is left to do
+ * @param deleted deleted by its owner; hidden, and purged once nothing is left to do
+ */
+public record Job(
+        String id, String runId, Integer runIndex, String ownerId, String model, String mode,
+        String provider, int bindingIndex, String accountId,
+        JobStatus status, Phase phase, int priority,
+        String prompt, String negativePrompt, JsonNode params, JsonNode inputs, JsonNode gridCell,
+        int attempt, int maxAttempts, SubmitState submitState, Instant submittedAt,
+        String remoteId, JsonNode remote, double progress, Integer queuePosition,
+        String errorCode, String errorMessage, BigDecimal cost, Integer etaSeconds,
+        String webhookToken, JsonNode callback, int polls,
+        Instant nextAt, Instant deadlineAt, String leaseOwner, Instant leaseUntil, int version,
+        Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted) {
+
+    public boolean holdsSlot() {
+        return status == JobStatus.RUNNING && phase.holdsSlot() && accountId != null;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.kiln.job;
+
+import dev.kiln.account.AccountPool;
+import dev.kiln.asset.Asset;
+import dev.kiln.asset.AssetService;
+import dev.kiln.catalog.Binding;
+import dev.kiln.catalog.Catalog;
+import dev.kiln.catalog.Model;
+import dev.kiln.catalog.ParamResolver;
+import dev.kiln.catalog.Rules;
+import dev.kiln.config.KilnProperties;
+import dev.kiln.support.ErrorCode;
+import dev.kiln.support.FieldError;
+import dev.kiln.support.Ids;
+import dev.kiln.support.Json;
+import dev.kiln.support.KilnException;
+import dev.kiln.user.Caller;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.event.TransactionalEventListener;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Accepting, cancelling and deleting jobs. Creation is two steps so that slow checks (fetching
+ * input images) happen outside any transaction: {@link #prepare} validates everything and
+ * expands the request into jobs; {@link #insert} writes them in the caller's transaction.
+ */
+@Service
+public class JobService {
+    /** Attempts per job: the first submission plus retries after transient failures. */
+    static final int MAX_ATTEMPTS = 3;
+    /** Queued jobs beyond which new work is refused with 503 (a simple global lane). */
+    static final int MAX_QUEUED = 100_000;
+
+    private final Catalog catalog;
+    private final AssetService assets;
+    private final JobStore store;
+    private final JobStateMachine machine;
+    private final AccountPool pool;
+    private final KilnProperties props;
+    private final Clock clock;
+    private final ApplicationEventPublisher events;
+
+    JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
+               KilnProperties props, Clock clock, ApplicationEventPublisher events) {
+        this.catalog = catalog;
+        this.assets = assets;
+        this.store = store;
+        this.machine = machine;
+        this.pool = pool;
+        this.props = props;
+        this.clock = clock;
+        this.events = events;
+    }
+
+    /** A validated request expanded into the jobs to insert. */
+    public record Plan(JobRequest request, List<JobStore.NewJob> jobs, List<Asset> inputs) {}
+
+    /**
+     * Validates a job ({@code run=false}) or run request completely — schema, catalogue, input
+     * images (fetched and stored), size limits, admission — and expands it into jobs.
+     *
+     * @throws KilnException 422 listing every bad field, or 503 when the queue is full
+     */
+    public Plan prepare(Caller caller, tools.jackson.databind.JsonNode body, boolean run, String runId) {
+        List<FieldError> errors = new ArrayList<>();
+        JobRequest req = JobRequest.parse(body, run, catalog, errors);
+        if (req == null) throw KilnException.validation(errors);
+        if (errors.isEmpty()) {
+            long n = req.jobCount();
+            if (n > props.maxRunJobs()) {
+                errors.add(new FieldError(req.grid().isEmpty() ? (req.prompts().size() > 1 ? "prompts" : "count") : "grid",
+                        "this run expands to " + n + " jobs (prompts × count × grid); at most " + props.maxRunJobs()
+                                + " are allowed (KILN_MAX_RUN_JOBS)"));
+            }
+            if (req.model().bindings().stream().map(Binding::provider).noneMatch(pool::serves)) {
+                errors.add(new FieldError("model", "no provider account can run " + req.model().id() + " (providers: "
+                        + req.model().bindings().stream().map(Binding::provider).distinct().collect(Collectors.joining(", "))
+                        + "); configure one, or run with KILN_SANDBOX=auto"));
+            }
+        }
+        // Image content is checked last, and only when all else is right, so that a bad request
+        // costs no downloads; what was stored for a request that fails is removed again.
+        Map<String, List<String>> inputIds = new LinkedHashMap<>();
+        List<Asset> inputs = new ArrayList<>();
+        if (errors.isEmpty()) {
+            for (Map.Entry<String, List<String>> e : req.images().entrySet()) {
+                List<Asset> got = assets.ingestInputs(caller, "images." + e.getKey(), e.getValue(), errors);
+                inputs.addAll(got);
+                inputIds.put(e.getKey(), got.stream().map(Asset::id).toList());
+            }
+        }
+        if (!errors.isEmpty()) {
+            // Remove what this request stored; assets it referred to by asset:<id> were there before and stay.
+            java.util.Set<String> reused = req.images().values().stream().flatMap(List::stream)
+                    .filter(r -> r.startsWith("asset:")).map(r -> r.substring(6)).collect(Collectors.toSet());
+            inputs.stream().filter(a -> !reused.contains(a.id())).forEach(assets::delete);
+            throw KilnException.validation(errors);
+        }
+        admit(req.jobCount());
+        return new Plan(req, expand(caller, req, inputIds, runId), inputs);
+    }
+
+    /** Inserts the planned jobs (in the caller's transaction) and wakes the dispatcher at commit. */
+    @Transactional
+    public List<Job> insert(Plan plan) {
+        store.insertAll(plan.jobs());
+        events.publishEvent(new JobsQueued(plan.jobs().size()));
+        return plan.jobs().size() == 1
+                ? List.of(store.find(plan.jobs().getFirst().id()).orElseThrow())
+                : List.of();
+    }
+
+    private void admit(long adding) {
+        int queued = store.queuedCount();
+        if (queued + adding > MAX_QUEUED) {
+            throw new KilnException(ErrorCode.QUEUE_OVERLOADED, "the queue holds " + queued + " jobs; accepting " + adding
+                    + " more would pass its limit of " + MAX_QUEUED, List.of(), Duration.ofSeconds(30), "Retry later.");
+        }
+    }
+
+    private List<JobStore.NewJob> expand(Caller caller, JobRequest req, Map<String, List<String>> inputIds, String runId) {
+        Model m = req.model();
+        Instant now = clock.instant();
+        Duration timeout = m.timeout() != null ? m.timeout() : props.jobTimeout();
+        String inputs = Json.write(inputIds);
+        ObjectNode callback = req.callback() == null ? null : (ObjectNode) req.callback();
+        List<Map<String, Object>> cells = cells(req.grid());
+        List<JobStore.NewJob> jobs = new ArrayList<>();
+        int index = 0;
+        for (String prompt : req.prompts()) {
+            for (int copy = 0; copy < req.count(); copy++) {
+                for (Map<String, Object> cell : cells) {
+                    Map<String, Object> params = new LinkedHashMap<>(req.params());
+                    params.putAll(cell);
+                    if (req.count() > 1 && params.get(ParamResolver.SEED) instanceof Number s && s.longValue() >= 0 && !cell.containsKey(ParamResolver.SEED)) {
+                        // Copies of one prompt with a fixed seed step the seed, so they differ (as batch UIs do).
+                        params.put(ParamResolver.SEED, s.longValue() + copy);
+                    }
+                    ParamResolver.randomizeSeed(m, params);
+                    Map<String, Object> vars = new LinkedHashMap<>(params);
+                    vars.put("sandbox_latency", props.sandboxLatency().toMillis() / 1000.0);
+                    BigDecimal cost = BigDecimal.valueOf(Rules.evaluate(m.cost(), vars)).setScale(4, RoundingMode.HALF_UP);
+                    int eta = (int) Math.ceil(Rules.evaluate(m.eta(), vars));
+                    jobs.add(new JobStore.NewJob(Ids.newId("job"), runId, runId == null ? null : index, caller.id(), m.id(),
+                            req.mode(), req.priority(), prompt, req.negativePrompt(), Json.write(params), inputs,
+                            cell.isEmpty() ? null : Json.write(cell), MAX_ATTEMPTS, cost, eta, Ids.secretToken(),
+                            callback == null ? null : Json.write(callback), now.plus(timeout), now));
+                    index++;
+                }
+            }
+        }
+        return jobs;
+    }
+
+    /** The cartesian product of the grid, in the order given; one empty cell without a grid. */
+    static List<Map<String, Object>> cells(Map<String, List<Object>> grid) {
+        List<Map<String, Object>> cells = new ArrayList<>();
+        cells.add(new LinkedHashMap<>());
+        for (Map.Entry<String, List<Object>> axis : grid.entrySet()) {
+            List<Map<String, Object>> next = new ArrayList<>();
+            for (Map<String, Object> c : cells) {
+                for (Object v : axis.getValue()) {
+                    Map<String, Object> n = new LinkedHashMap<>(c);
+                    n.put(axis.getKey(), v);
+                    next.add(n);
+                }
+            }
+            cells = next;
+        }
+        return cells;
+    }
+
+    /** The job if the caller may see it. */
+    public Job get(Caller caller, String id) {
+        Job j = store.find(id).orElse(null);
+        if (j == null || j.deleted() || !caller.owns(j.ownerId())) throw KilnException.notFound("job", id);
+        return j;
+    }
+
+    /**
+     * Cancels a job; a terminal job is returned unchanged. A job the provider already has is
+     * cancelled there too (by the engine, right after this commit).
+     */
+    public Job cancel(Caller caller, String id) {
+        get(caller, id);
+        for (int i = 0; i < 10; i++) {
+            Job j = store.find(id).orElseThrow(() -> KilnException.notFound("job", id));
+            if (j.status().terminal()) return j;
+            boolean remote = j.status() == JobStatus.RUNNING && j.remoteId() != null;
+            try {
+                return machine.apply(j, JobChange.to(JobStatus.CANCELED, remote ? Phase.CANCEL : Phase.DONE, "cancelled by " + caller.id())
+                        .nextAt(remote ? clock.instant() : null));
+            } catch (ConcurrentJobChange e) {
+                // Raced with the engine; read again and retry.
+            }
+        }
+        throw KilnException.conflict("job " + id + " is changing too fast to cancel; try again");
+    }
+
+    /** Deletes a job and its outputs; an active job is cancelled first and purged once that is done. */
+    public void delete(Caller caller, String id) {
+        Job j = cancel(caller, id);
+        store.markDeleted(id);
+        if (j.phase() == Phase.DONE) purge(id);
+    }
+
+    @TransactionalEventListener
+    void onJobEvent(JobEvent e) {
+        if (e.job().deleted() && e.job().phase() == Phase.DONE) purge(e.job().id());
+    }
+
+    private void purge(String id) {
+        assets.deleteForJob(id);
+        store.delete(id);
+    }
+
+    /** Lists jobs visible to the caller, newest first. */
+    public List<Job> list(Caller caller, JobStore.Filter filter, String before, int limit) {
+        JobStore.Filter f = caller.isAdmin() ? filter
+                : new JobStore.Filter(caller.id(), filter.status(), filter.model(), filter.runId());
+        return store.list(f, before, limit);
+    }
+
+    /** Where a queued job stands in the queue (0 = next), else its provider-reported position. */
+    public Integer queuePosition(Job j) {
+        if (j.status() == JobStatus.QUEUED) return store.queuePosition(j);
+        return j.queuePosition();
+    }
+
+    public List<JobStore.HistoryEntry> history(Job j) {
+        return store.history(j.id());
+    }
+}

@@ -1,0 +1,279 @@
+package dev.kiln.job;
+
+import static dev.kiln.db.Db.instant;
+import static dev.kiln.db.Db.integer;
+import static dev.kiln.db.Db.ts;
+
+import dev.kiln.db.Db;
+import dev.kiln.support.Json;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The SQL of the {@code jobs} and {@code job_history} tables. Only {@link JobStateMachine} calls
+ * {@link #update}; the claim methods must run inside a transaction and do nothing slow.
+ */
+@Repository
+public class JobStore {
+    private static final RowMapper<Job> MAPPER = JobStore::map;
+    private final JdbcClient jdbc;
+    private final JdbcTemplate template;
+
+    JobStore(JdbcClient jdbc, JdbcTemplate template) {
+        this.jdbc = jdbc;
+        this.template = template;
+    }
+
+    /** A job to insert, fully resolved. */
+    public record NewJob(
+            String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
+            String prompt, String negativePrompt, String params, String inputs, String gridCell,
+            int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookToken, String callback,
+            Instant deadlineAt, Instant createdAt) {}
+
+    public void insertAll(List<NewJob> jobs) {
+        template.batchUpdate("""
+                INSERT INTO jobs (id, run_id, run_index, owner_id, model, mode, status, phase, priority, prompt, negative_prompt,
+                  params, inputs, grid_cell, max_attempts, cost, eta_seconds, webhook_token, callback, next_at, deadline_at,
+                  created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued', 'dispatch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                jobs, 500, (ps, j) -> {
+                    int i = 1;
+                    ps.setString(i++, j.id());
+                    ps.setString(i++, j.runId());
+                    ps.setObject(i++, j.runIndex());
+                    ps.setString(i++, j.ownerId());
+                    ps.setString(i++, j.model());
+                    ps.setString(i++, j.mode());
+                    ps.setInt(i++, j.priority());
+                    ps.setString(i++, j.prompt());
+                    ps.setString(i++, j.negativePrompt());
+                    ps.setString(i++, j.params());
+                    ps.setString(i++, j.inputs());
+                    ps.setString(i++, j.gridCell());
+                    ps.setInt(i++, j.maxAttempts());
+                    ps.setBigDecimal(i++, j.cost());
+                    ps.setObject(i++, j.etaSeconds());
+                    ps.setString(i++, j.webhookToken());
+                    ps.setString(i++, j.callback());
+                    ps.setObject(i++, ts(j.createdAt()));
+                    ps.setObject(i++, ts(j.deadlineAt()));
+                    ps.setObject(i++, ts(j.createdAt()));
+                    ps.setObject(i++, ts(j.createdAt()));
+                });
+    }
+
+    public Optional<Job> find(String id) {
+        return jdbc.sql("SELECT * FROM jobs WHERE id = ?").param(id).query(MAPPER).optional();
+    }
+
+    public Optional<Job> findByWebhookToken(String token) {
+        return jdbc.sql("SELECT * FROM jobs WHERE webhook_token = ?").param(token).query(MAPPER).optional();
+    }
+
+    /** Whether another job already tracks this remote id (reconciliation must not adopt it twice). */
+    public boolean remoteIdTaken(String provider, String remoteId, String exceptJobId) {
+        return jdbc.sql("SELECT COUNT(*) FROM jobs WHERE provider = ? AND remote_id = ? AND id <> ?")
+                .params(provider, remoteId, exceptJobId).query(Long.class).single() > 0;
+    }
+
+    /** Filters of the job list; null means any. */
+    public record Filter(String ownerId, JobStatus status, String model, String runId) {}
+
+    /** Newest first; {@code before} is the last id of the previous page. */
+    public List<Job> list(Filter f, String before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE NOT deleted");
+        List<Object> args = new ArrayList<>();
+        if (f.ownerId() != null) { sql.append(" AND owner_id = ?"); args.add(f.ownerId()); }
+        if (f.status() != null) { sql.append(" AND status = ?"); args.add(f.status().wire()); }
+        if (f.model() != null) { sql.append(" AND model = ?"); args.add(f.model()); }
+        if (f.runId() != null) { sql.append(" AND run_id = ?"); args.add(f.runId()); }
+        if (before != null) { sql.append(" AND id < ?"); args.add(before); }
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.sql(sql.toString()).params(args).query(MAPPER).list();
+    }
+
+    public List<Job> listByRun(String runId) {
+        return jdbc.sql("SELECT * FROM jobs WHERE run_id = ? AND NOT deleted ORDER BY run_index").param(runId).query(MAPPER).list();
+    }
+
+    public List<String> activeIdsOfRun(String runId) {
+        return jdbc.sql("SELECT id FROM jobs WHERE run_id = ? AND status IN ('queued', 'running') ORDER BY run_index")
+                .param(runId).query(String.class).list();
+    }
+
+    /** Status counts of a run, and when its last job finished. */
+    public record RunTally(Map<JobStatus, Integer> counts, Instant lastFinishedAt) {}
+
+    public RunTally tally(String runId) {
+        Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
+        for (JobStatus s : JobStatus.values()) counts.put(s, 0);
+        Instant[] last = {null};
+        jdbc.sql("SELECT status, COUNT(*) AS n, MAX(finished_at) AS last FROM jobs WHERE run_id = ? GROUP BY status")
+                .param(runId).query((ResultSet rs) -> {
+                    counts.put(JobStatus.of(rs.getString("status")), rs.getInt("n"));
+                    Instant l = instant(rs, "last");
+                    if (l != null && (last[0] == null || l.isAfter(last[0]))) last[0] = l;
+                });
+        return new RunTally(counts, last[0]);
+    }
+
+    /** How many queued jobs go before this one (0 = next). */
+    public int queuePosition(Job job) {
+        return jdbc.sql("""
+                SELECT COUNT(*) FROM jobs WHERE phase = 'dispatch' AND status = 'queued'
+                  AND (priority > ? OR (priority = ? AND id < ?))""")
+                .params(job.priority(), job.priority(), job.id()).query(Integer.class).single();
+    }
+
+    public int queuedCount() {
+        return jdbc.sql("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").query(Integer.class).single();
+    }
+
+    public Optional<Instant> oldestQueuedCreatedAt() {
+        return jdbc.sql("SELECT MIN(created_at) AS t FROM jobs WHERE status = 'queued'")
+                .query((rs, n) -> instant(rs, "t")).optional();
+    }
+
+    /**
+     * Locks up to {@code limit} queued jobs that are due, highest priority first, skipping rows
+     * another claimer holds. Must run inside a short transaction.
+     */
+    public List<Job> lockDispatchable(Instant now, int limit) {
+        return jdbc.sql("""
+                SELECT * FROM jobs WHERE phase = 'dispatch' AND next_at <= ?
+                ORDER BY priority DESC, id LIMIT ? FOR UPDATE SKIP LOCKED""")
+                .params(ts(now), limit).query(MAPPER).list();
+    }
+
+    /**
+     * Locks and leases up to {@code limit} jobs whose next step is due (or whose deadline passed
+     * while queued), skipping leased and locked rows. Must run inside a short transaction.
+     */
+    public List<Job> claimDue(Instant now, int limit, String owner, Instant leaseUntil) {
+        List<Job> jobs = jdbc.sql("""
+                SELECT * FROM jobs WHERE next_at <= ? AND (phase <> 'dispatch' OR deadline_at <= ?)
+                  AND (lease_until IS NULL OR lease_until < ?)
+                ORDER BY next_at LIMIT ? FOR UPDATE SKIP LOCKED""")
+                .params(ts(now), ts(now), ts(now), limit).query(MAPPER).list();
+        if (jobs.isEmpty()) return jobs;
+        List<String> ids = jobs.stream().map(Job::id).toList();
+        jdbc.sql("UPDATE jobs SET lease_owner = :owner, lease_until = :until WHERE id IN (:ids)")
+                .param("owner", owner).param("until", ts(leaseUntil)).param("ids", ids).update();
+        return jobs.stream().map(j -> withLease(j, owner, leaseUntil)).toList();
+    }
+
+    /** Extends a lease this owner holds; false if it is no longer ours. */
+    public boolean renewLease(String id, String owner, Instant until) {
+        return jdbc.sql("UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?")
+                .params(ts(until), id, owner).update() == 1;
+    }
+
+    /** Gives up a lease without changing the job (e.g. after losing a race). */
+    public void releaseLease(String id, String owner) {
+        jdbc.sql("UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
+                .params(id, owner).update();
+    }
+
+    /** At start-up on the embedded database: leases of the previous process are dead. */
+    public int releaseAllLeases() {
+        return jdbc.sql("UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL").update();
+    }
+
+    /** A webhook or a cancel asks for attention now; not a state change, so no version bump. */
+    public int expedite(String id, Instant now) {
+        return jdbc.sql("UPDATE jobs SET next_at = ? WHERE id = ? AND next_at IS NOT NULL AND next_at > ? AND phase IN ('track', 'fetch')")
+                .params(ts(now), id, ts(now)).update();
+    }
+
+    /** The earliest time any tracked step or dispatch is due, for the loops' sleep. */
+    public Optional<Instant> earliestDue(boolean dispatch) {
+        String sql = dispatch
+                ? "SELECT MIN(next_at) AS t FROM jobs WHERE phase = 'dispatch'"
+                : "SELECT MIN(t) AS t FROM (SELECT MIN(next_at) AS t FROM jobs WHERE phase IN ('submit', 'track', 'fetch', 'cancel')"
+                  + " UNION ALL SELECT MIN(deadline_at) AS t FROM jobs WHERE phase = 'dispatch') x";
+        return jdbc.sql(sql).query((rs, n) -> instant(rs, "t")).optional();
+    }
+
+    /** Updates one job if its version is unchanged; returns the rows updated (0 or 1). */
+    int update(Job job, Map<String, Object> columns) {
+        StringBuilder sql = new StringBuilder("UPDATE jobs SET version = version + 1");
+        List<Object> args = new ArrayList<>();
+        columns.forEach((c, v) -> {
+            sql.append(", ").append(c).append(" = ?");
+            args.add(Db.param(v));
+        });
+        sql.append(" WHERE id = ? AND version = ?");
+        args.add(job.id());
+        args.add(job.version());
+        return jdbc.sql(sql.toString()).params(args).update();
+    }
+
+    void appendHistory(String jobId, Instant at, JobStatus from, JobStatus to, Phase phase, String reason) {
+        jdbc.sql("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, ?, ?, ?, ?)")
+                .params(jobId, ts(at), from == null ? null : from.wire(), to.wire(), phase.wire(), reason).update();
+    }
+
+    /** One entry of a job's history. */
+    public record HistoryEntry(Instant at, String from, String to, String phase, String reason) {}
+
+    public List<HistoryEntry> history(String jobId) {
+        return jdbc.sql("SELECT * FROM job_history WHERE job_id = ? ORDER BY id").param(jobId)
+                .query((rs, n) -> new HistoryEntry(instant(rs, "at"), rs.getString("from_status"), rs.getString("to_status"),
+                        rs.getString("phase"), rs.getString("reason"))).list();
+    }
+
+    public void markDeleted(String jobId) {
+        jdbc.sql("UPDATE jobs SET deleted = TRUE WHERE id = ?").param(jobId).update();
+    }
+
+    public void delete(String jobId) {
+        jdbc.sql("DELETE FROM job_history WHERE job_id = ?").param(jobId).update();
+        jdbc.sql("DELETE FROM jobs WHERE id = ?").param(jobId).update();
+    }
+
+    /** Jobs per status, for metrics and the admin view. */
+    public Map<String, Long> countByStatus() {
+        return jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+                .query((rs, n) -> Map.entry(rs.getString("status"), rs.getLong("n"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    private static Job withLease(Job j, String owner, Instant until) {
+        return new Job(j.id(), j.runId(), j.runIndex(), j.ownerId(), j.model(), j.mode(), j.provider(), j.bindingIndex(),
+                j.accountId(), j.status(), j.phase(), j.priority(), j.prompt(), j.negativePrompt(), j.params(), j.inputs(),
+                j.gridCell(), j.attempt(), j.maxAttempts(), j.submitState(), j.submittedAt(), j.remoteId(), j.remote(),
+                j.progress(), j.queuePosition(), j.errorCode(), j.errorMessage(), j.cost(), j.etaSeconds(), j.webhookToken(),
+                j.callback(), j.polls(), j.nextAt(), j.deadlineAt(), owner, until, j.version(), j.createdAt(), j.startedAt(),
+                j.finishedAt(), j.updatedAt(), j.deleted());
+    }
+
+    static Job map(ResultSet rs, int row) throws SQLException {
+        return new Job(
+                rs.getString("id"), rs.getString("run_id"), integer(rs, "run_index"), rs.getString("owner_id"),
+                rs.getString("model"), rs.getString("mode"), rs.getString("provider"), rs.getInt("binding_index"),
+                rs.getString("account_id"), JobStatus.of(rs.getString("status")), Phase.of(rs.getString("phase")),
+                rs.getInt("priority"), rs.getString("prompt"), rs.getString("negative_prompt"),
+                Json.parse(rs.getString("params")), Json.parse(rs.getString("inputs")), Json.parse(rs.getString("grid_cell")),
+                rs.getInt("attempt"), rs.getInt("max_attempts"), SubmitState.of(rs.getString("submit_state")),
+                instant(rs, "submitted_at"), rs.getString("remote_id"), Json.parse(rs.getString("remote")),
+                rs.getDouble("progress"), integer(rs, "queue_position"), rs.getString("error_code"),
+                rs.getString("error_message"), rs.getBigDecimal("cost"), integer(rs, "eta_seconds"),
+                rs.getString("webhook_token"), Json.parse(rs.getString("callback")), rs.getInt("polls"),
+                instant(rs, "next_at"), instant(rs, "deadline_at"), rs.getString("lease_owner"), instant(rs, "lease_until"),
+                rs.getInt("version"), instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
+                instant(rs, "updated_at"), rs.getBoolean("deleted"));
+    }
+}

@@ -1,0 +1,93 @@
+package dev.kiln.run;
+
+import dev.kiln.job.Job;
+import dev.kiln.job.JobService;
+import dev.kiln.job.JobStatus;
+import dev.kiln.job.JobStore;
+import dev.kiln.support.Ids;
+import dev.kiln.support.KilnException;
+import dev.kiln.user.Caller;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Runs (batches): prompts × count × grid expanded into jobs at submission. A run is a view of its
+ * jobs; it has no worker of its own (DESIGN-NOTES §8).
+ */
+@Service
+public class RunService {
+    private final RunStore runs;
+    private final JobService jobs;
+    private final JobStore jobStore;
+    private final Clock clock;
+
+    RunService(RunStore runs, JobService jobs, JobStore jobStore, Clock clock) {
+        this.runs = runs;
+        this.jobs = jobs;
+        this.jobStore = jobStore;
+        this.clock = clock;
+    }
+
+    /** A validated run, ready to insert. */
+    public record Prepared(Run run, JobService.Plan plan) {}
+
+    /** Validates and expands a run request (slow checks included); nothing is written. */
+    public Prepared prepare(Caller caller, JsonNode body) {
+        String id = Ids.newId("run");
+        JobService.Plan plan = jobs.prepare(caller, body, true, id);
+        Run run = new Run(id, caller.id(), plan.request().model().id(), plan.request().mode(), plan.jobs().size(), body,
+                clock.instant());
+        return new Prepared(run, plan);
+    }
+
+    @Transactional
+    public Run insert(Prepared p) {
+        runs.insert(p.run());
+        jobs.insert(p.plan());
+        return p.run();
+    }
+
+    public Run get(Caller caller, String id) {
+        Run r = runs.find(id).orElse(null);
+        if (r == null || !caller.owns(r.ownerId())) throw KilnException.notFound("run", id);
+        return r;
+    }
+
+    public List<Run> list(Caller caller, String before, int limit) {
+        return runs.list(caller.isAdmin() ? null : caller.id(), before, limit);
+    }
+
+    /** The derived state of a run. */
+    public record Summary(String status, int total, Map<JobStatus, Integer> counts, Instant finishedAt, double elapsedSeconds) {}
+
+    public Summary summarize(Run r) {
+        JobStore.RunTally t = jobStore.tally(r.id());
+        int terminal = 0;
+        for (var e : t.counts().entrySet()) if (e.getKey().terminal()) terminal += e.getValue();
+        int total = t.counts().values().stream().mapToInt(Integer::intValue).sum();
+        int succeeded = t.counts().get(JobStatus.SUCCEEDED);
+        boolean done = terminal == total;
+        String status = !done ? "running" : succeeded == total ? "succeeded" : succeeded == 0 ? "failed" : "partial";
+        Instant finished = done ? t.lastFinishedAt() : null;
+        Instant end = finished != null ? finished : clock.instant();
+        double elapsed = Duration.between(r.createdAt(), end).toMillis() / 1000.0;
+        return new Summary(status, total, t.counts(), finished, Math.max(0, elapsed));
+    }
+
+    public List<Job> jobsOf(Run r) {
+        return jobStore.listByRun(r.id());
+    }
+
+    /** Cancels every job of the run that has not finished. */
+    public Run cancel(Caller caller, String id) {
+        Run r = get(caller, id);
+        for (String jobId : jobStore.activeIdsOfRun(r.id())) jobs.cancel(caller, jobId);
+        return r;
+    }
+}

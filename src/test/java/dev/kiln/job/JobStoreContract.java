@@ -1,0 +1,271 @@
+package dev.kiln.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.kiln.account.Account;
+import dev.kiln.account.AccountFixtures;
+import dev.kiln.account.AccountStore;
+import dev.kiln.support.Ids;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** The job store and state machine, against a real database (H2 and PostgreSQL subclasses). */
+abstract class JobStoreContract {
+    HikariDataSource ds;
+    JobStore store;
+    JobStateMachine machine;
+    AccountStore accounts;
+    TransactionTemplate tx;
+    final List<JobEvent> events = Collections.synchronizedList(new ArrayList<>());
+    final Clock clock = Clock.systemUTC();
+
+    abstract HikariDataSource dataSource();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        ds = dataSource();
+        JdbcClient jdbc = JdbcClient.create(ds);
+        store = new JobStore(jdbc, new JdbcTemplate(ds));
+        Path dir = Files.createTempDirectory("kiln-test");
+        accounts = AccountFixtures.store(jdbc, dir);
+        machine = new JobStateMachine(store, accounts, new Outbox(jdbc), e -> events.add((JobEvent) e), clock);
+        tx = new TransactionTemplate(new DataSourceTransactionManager(ds));
+    }
+
+    @AfterEach
+    void tearDown() {
+        ds.close();
+    }
+
+    JobStore.NewJob newJob(int priority, Instant deadline) {
+        Instant now = clock.instant();
+        return new JobStore.NewJob(Ids.newId("job"), null, null, "usr_test", "sandbox-image", "txt2img", priority, "a cat", null,
+                "{\"seed\":1}", "{}", null, 3, BigDecimal.ONE, 2, Ids.secretToken(), null, deadline, now);
+    }
+
+    Job insert(int priority) {
+        JobStore.NewJob n = newJob(priority, clock.instant().plus(Duration.ofMinutes(20)));
+        store.insertAll(List.of(n));
+        return store.find(n.id()).orElseThrow();
+    }
+
+    Job dispatch(Job j, Account a) {
+        return tx.execute(s -> {
+            assertThat(accounts.tryAcquireSlot(a.id(), clock.instant())).isTrue();
+            return machine.apply(j, JobChange.to(JobStatus.RUNNING, Phase.SUBMIT, "test").account(a.provider(), 0, a.id())
+                    .submitState(SubmitState.INTENT).attempt(1).slotAcquired());
+        });
+    }
+
+    @Test
+    void insertsAndReadsBackAJob() {
+        Job j = insert(0);
+        assertThat(j.status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(j.phase()).isEqualTo(Phase.DISPATCH);
+        assertThat(j.params().get("seed").asInt()).isEqualTo(1);
+        assertThat(j.version()).isZero();
+        assertThat(j.nextAt()).isNotNull();
+    }
+
+    @Test
+    void refusesAChangeTheTransitionTableForbids() {
+        Job j = insert(0);
+        assertThatThrownBy(() -> machine.apply(j, JobChange.to(JobStatus.SUCCEEDED, Phase.DONE, "skip")))
+                .isInstanceOf(JobTransitions.IllegalTransition.class)
+                .hasMessageContaining("cannot change state from queued to succeeded");
+        assertThat(store.find(j.id()).orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
+    }
+
+    @Test
+    void refusesAChangeBasedOnAStaleRead() {
+        Job j = insert(0);
+        machine.apply(j, JobChange.fields().progress(0.5));
+        assertThatThrownBy(() -> machine.apply(j, JobChange.to(JobStatus.CANCELED, Phase.DONE, "late")))
+                .isInstanceOf(ConcurrentJobChange.class);
+        assertThat(store.find(j.id()).orElseThrow().status()).isEqualTo(JobStatus.QUEUED);
+    }
+
+    @Test
+    void recordsEveryStatusChangeInTheHistory() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "h", 4);
+        Job j = dispatch(insert(0), a);
+        machine.apply(j, JobChange.to(JobStatus.FAILED, Phase.DONE, "boom").error("x", "boom"));
+        List<JobStore.HistoryEntry> h = store.history(j.id());
+        assertThat(h).extracting(JobStore.HistoryEntry::to).containsExactly("running", "failed");
+        assertThat(h.getLast().reason()).isEqualTo("boom");
+        assertThat(events).extracting(e -> e.job().status()).containsExactly(JobStatus.RUNNING, JobStatus.FAILED);
+    }
+
+    @Test
+    void takesAnAccountSlotAtDispatchAndFreesItWhenTheJobLeavesTheProvider() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "s", 2);
+        Job j = dispatch(insert(0), a);
+        assertThat(accounts.find(a.id()).orElseThrow().inFlight()).isEqualTo(1);
+        j = machine.apply(j, JobChange.phase(Phase.TRACK).remoteId("r1"));
+        assertThat(accounts.find(a.id()).orElseThrow().inFlight()).isEqualTo(1);
+        machine.apply(j, JobChange.to(JobStatus.SUCCEEDED, Phase.DONE, "ok"));
+        assertThat(accounts.find(a.id()).orElseThrow().inFlight()).isZero();
+    }
+
+    @Test
+    void neverTakesMoreSlotsThanTheAccountAllows() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "cap", 2);
+        assertThat(accounts.tryAcquireSlot(a.id(), clock.instant())).isTrue();
+        assertThat(accounts.tryAcquireSlot(a.id(), clock.instant())).isTrue();
+        assertThat(accounts.tryAcquireSlot(a.id(), clock.instant())).isFalse();
+        accounts.releaseSlot(a.id());
+        assertThat(accounts.tryAcquireSlot(a.id(), clock.instant())).isTrue();
+    }
+
+    @Test
+    void refusesToEnterTheProviderWithoutASlot() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "noslot", 2);
+        Job j = insert(0);
+        assertThatThrownBy(() -> machine.apply(j, JobChange.to(JobStatus.RUNNING, Phase.SUBMIT, "x").account("sandbox", 0, a.id())))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void twoClaimersNeverGetTheSameJob() throws Exception {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "claim", 1000);
+        List<JobStore.NewJob> batch = new ArrayList<>();
+        for (int i = 0; i < 120; i++) batch.add(newJob(0, clock.instant().plus(Duration.ofMinutes(20))));
+        store.insertAll(batch);
+        for (JobStore.NewJob n : batch) {
+            Job d = dispatch(store.find(n.id()).orElseThrow(), a);
+            machine.apply(d, JobChange.phase(Phase.TRACK).remoteId("r-" + n.id()).nextAt(clock.instant().minusSeconds(1)).releaseLease());
+        }
+        int claimers = 4;
+        CyclicBarrier start = new CyclicBarrier(claimers);
+        ExecutorService pool = Executors.newFixedThreadPool(claimers);
+        List<Future<List<String>>> got = new ArrayList<>();
+        for (int c = 0; c < claimers; c++) {
+            String owner = "owner-" + c;
+            got.add(pool.submit(() -> {
+                start.await();
+                List<String> mine = new ArrayList<>();
+                while (true) {
+                    List<Job> claimed = tx.execute(s -> store.claimDue(clock.instant(), 7, owner, clock.instant().plusSeconds(60)));
+                    if (claimed.isEmpty()) {
+                        if (countUnleased() == 0) return mine;
+                        Thread.sleep(5);
+                        continue;
+                    }
+                    claimed.forEach(j -> mine.add(j.id()));
+                }
+            }));
+        }
+        Set<String> all = new HashSet<>();
+        int total = 0;
+        for (Future<List<String>> f : got) {
+            List<String> ids = f.get();
+            total += ids.size();
+            all.addAll(ids);
+        }
+        pool.shutdown();
+        assertThat(total).isEqualTo(120);
+        assertThat(all).hasSize(120);
+    }
+
+    private int countUnleased() {
+        return JdbcClient.create(ds).sql("SELECT COUNT(*) FROM jobs WHERE lease_owner IS NULL AND phase = 'track'")
+                .query(Integer.class).single();
+    }
+
+    @Test
+    void anExpiredLeaseIsClaimableAgainAndALiveOneIsNot() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "lease", 10);
+        Job j = dispatch(insert(0), a);
+        machine.apply(j, JobChange.phase(Phase.TRACK).remoteId("r").nextAt(clock.instant().minusSeconds(1))
+                .lease("dead-process", clock.instant().plusSeconds(60)));
+        List<Job> none = tx.execute(s -> store.claimDue(clock.instant(), 10, "me", clock.instant().plusSeconds(30)));
+        assertThat(none).isEmpty();
+        JdbcClient.create(ds).sql("UPDATE jobs SET lease_until = ? WHERE id = ?")
+                .params(dev.kiln.db.Db.ts(clock.instant().minusSeconds(1)), j.id()).update();
+        List<Job> claimed = tx.execute(s -> store.claimDue(clock.instant(), 10, "me", clock.instant().plusSeconds(30)));
+        assertThat(claimed).extracting(Job::id).containsExactly(j.id());
+        assertThat(store.find(j.id()).orElseThrow().leaseOwner()).isEqualTo("me");
+    }
+
+    @Test
+    void neverSchedulesWorkPastTheDeadline() {
+        Instant deadline = clock.instant().plusSeconds(30);
+        JobStore.NewJob n = newJob(0, deadline);
+        store.insertAll(List.of(n));
+        Job j = machine.apply(store.find(n.id()).orElseThrow(), JobChange.fields().nextAt(clock.instant().plus(Duration.ofHours(1))));
+        assertThat(j.nextAt()).isEqualTo(j.deadlineAt());
+    }
+
+    @Test
+    void aQueuedJobPastItsDeadlineIsClaimedForTimingOut() {
+        JobStore.NewJob n = newJob(0, clock.instant().minusSeconds(1));
+        store.insertAll(List.of(n));
+        List<Job> claimed = tx.execute(s -> store.claimDue(clock.instant(), 10, "me", clock.instant().plusSeconds(30)));
+        assertThat(claimed).extracting(Job::id).containsExactly(n.id());
+    }
+
+    @Test
+    void queuePositionFollowsPriorityThenAge() {
+        Job low = insert(0);
+        Job high = insert(5);
+        Job low2 = insert(0);
+        assertThat(store.queuePosition(high)).isZero();
+        assertThat(store.queuePosition(low)).isEqualTo(1);
+        assertThat(store.queuePosition(low2)).isEqualTo(2);
+        List<Job> order = tx.execute(s -> store.lockDispatchable(clock.instant(), 10));
+        assertThat(order).extracting(Job::id).containsExactly(high.id(), low.id(), low2.id());
+    }
+
+    @Test
+    void concurrentDispatchersLockDisjointJobs() throws Exception {
+        for (int i = 0; i < 30; i++) insert(0);
+        CountDownLatch firstHolds = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Future<List<String>> a = pool.submit(() -> tx.execute(s -> {
+            List<String> ids = store.lockDispatchable(clock.instant(), 10).stream().map(Job::id).toList();
+            firstHolds.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return ids;
+        }));
+        firstHolds.await();
+        Future<List<String>> b = pool.submit(() -> tx.execute(s -> store.lockDispatchable(clock.instant(), 10).stream().map(Job::id).toList()));
+        List<String> second = b.get();
+        release.countDown();
+        List<String> first = a.get();
+        pool.shutdown();
+        assertThat(first).hasSize(10);
+        assertThat(second).doesNotContainAnyElementsOf(first);
+        secondClaimerSees(second);
+    }
+
+    /** What a second concurrent claimer gets while the first holds its rows (differs by database). */
+    abstract void secondClaimerSees(List<String> second);
+}
