@@ -26,8 +26,8 @@ import javax.imageio.stream.ImageInputStream;
  * decode for images that must be usable.
  *
  * <p>The pixel limit is checked on the header, before any pixel is decoded, so a small file that
- * claims to be a huge image (a decompression bomb) costs nothing. Decoding is subsampled to at
- * most about {@link #DECODE_LONGEST} pixels on the long side, which still reads every byte of the
+ * claims to be a huge image (a decompression bomb) costs nothing. Decoding is subsampled to less
+ * than twice {@link #DECODE_LONGEST} pixels on the long side, which still reads every byte of the
  * file (so a corrupt one fails) while keeping memory bounded whatever the image's size.
  */
 final class MediaProbe {

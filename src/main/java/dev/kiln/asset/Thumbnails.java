@@ -84,23 +84,24 @@ final class Thumbnails {
     }
 
     private static byte[] png(BufferedImage img) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(img, "png", out)) throw new IllegalStateException("No PNG writer");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return encode(img, "png", null);
     }
 
     private static byte[] jpeg(BufferedImage img) {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        return encode(img, "jpeg", JPEG_QUALITY);
+    }
+
+    /** Encodes in memory (ImageIO.write to a stream would go through a temporary file). */
+    private static byte[] encode(BufferedImage img, String format, Float quality) {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
             writer.setOutput(ios);
             ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(JPEG_QUALITY);
+            if (quality != null) {
+                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionQuality(quality);
+            }
             writer.write(null, new IIOImage(img, null, null), param);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
