@@ -15,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -148,11 +147,8 @@ final class SafeFetcher {
         } catch (URISyntaxException e) {
             throw new MediaException("is not a valid URL");
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new MediaException("must be an http:// or https:// URL");
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) throw new MediaException("is not a valid URL (it has no host)");
+        if (!isHttp(uri)) throw new MediaException("must be an http:// or https:// URL");
+        if (!hasHost(uri)) throw new MediaException("is not a valid URL (it has no host)");
         return uri;
     }
 
@@ -163,12 +159,17 @@ final class SafeFetcher {
         } catch (URISyntaxException | IllegalArgumentException e) {
             throw new MediaException("redirects to an invalid URL");
         }
-        String scheme = to.getScheme() == null ? "" : to.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new MediaException("redirects to a URL that is not http:// or https://");
-        }
-        if (to.getHost() == null || to.getHost().isEmpty()) throw new MediaException("redirects to an invalid URL");
+        if (!isHttp(to)) throw new MediaException("redirects to a URL that is not http:// or https://");
+        if (!hasHost(to)) throw new MediaException("redirects to an invalid URL");
         return to;
+    }
+
+    private static boolean isHttp(URI uri) {
+        return "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
+    }
+
+    private static boolean hasHost(URI uri) {
+        return uri.getHost() != null && !uri.getHost().isEmpty();
     }
 
     /** Refuses a host that resolves to any address Kiln must not reach for a client. */
