@@ -1,0 +1,390 @@
+package dev.kiln.asset;
+
+import dev.kiln.config.KilnProperties;
+import dev.kiln.provider.InputImage;
+import dev.kiln.support.FieldError;
+import dev.kiln.support.Ids;
+import dev.kiln.support.KilnException;
+import dev.kiln.user.Caller;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.web.multipart.MultipartFile;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Kiln's storage of images and videos: input images clients send (by URL, data URI, upload or a
+ * reference to an asset they already have), job outputs, their thumbnails, and the rows that
+ * describe them. Files are content-addressed ({@link AssetStore}); a file is removed when the
+ * last row that uses it goes.
+ *
+ * <p>Every input must be a PNG, JPEG, WebP or GIF of at most {@link #MAX_INPUT_BYTES} that decodes
+ * completely within the pixel limit (50 megapixels); the MIME type always comes from the bytes.
+ */
+@Service
+public class AssetService {
+    private static final Logger log = LoggerFactory.getLogger(AssetService.class);
+
+    /** The largest input image, by URL, data URI or upload. */
+    public static final long MAX_INPUT_BYTES = SafeFetcher.DEFAULT_MAX_BYTES;
+
+    private final KilnProperties props;
+    private final AssetRepository repo;
+    private final AssetStore store;
+    private final MediaProbe probe;
+    private final SafeFetcher fetcher;
+
+    @Autowired
+    public AssetService(KilnProperties props, JdbcClient jdbc) {
+        this(props, new AssetRepository(jdbc), new AssetStore(props.dataDir()), new MediaProbe(),
+                new SafeFetcher(props.allowPrivateUrls()));
+    }
+
+    AssetService(KilnProperties props, AssetRepository repo, AssetStore store, MediaProbe probe, SafeFetcher fetcher) {
+        this.props = props;
+        this.repo = repo;
+        this.store = store;
+        this.probe = probe;
+        this.fetcher = fetcher;
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /**
+     * Validates and stores the input images of one request field. Each ref is an
+     * {@code http(s)://} URL (fetched with SSRF protection), a {@code data:image/…;base64,…} URI, or
+     * {@code asset:<id>} naming an image the caller owns (any asset for an admin), which is reused
+     * as it is. Each bad ref adds one error named {@code field[index]} to {@code errors}.
+     *
+     * <p>Nothing is stored when {@code errors} is not empty at the end, including errors other
+     * fields added before: all network and decoding work happens first, files and rows are written
+     * last. Rows of an earlier call for another field of the same request stay, unless the caller
+     * runs both calls in one transaction and rolls it back; their files are then left for
+     * {@link #sweepOrphans}.
+     *
+     * @return the assets in the order of {@code refs}, or an empty list if there are errors
+     */
+    public List<Asset> ingestInputs(Caller caller, String field, List<String> refs, List<FieldError> errors) {
+        List<Prepared> prepared = new ArrayList<>();
+        try {
+            for (int i = 0; i < refs.size(); i++) {
+                try {
+                    prepared.add(prepare(caller, refs.get(i)));
+                } catch (MediaException e) {
+                    errors.add(new FieldError(field + "[" + i + "]", e.getMessage()));
+                }
+            }
+            if (!errors.isEmpty()) return List.of();
+            List<Asset> assets = new ArrayList<>(prepared.size());
+            for (Prepared p : prepared) assets.add(p.existing() != null ? p.existing() : save(caller.id(), p));
+            return assets;
+        } finally {
+            for (Prepared p : prepared) {
+                if (p.staged() != null) p.staged().close();
+            }
+        }
+    }
+
+    /**
+     * Stores an uploaded input image ({@code POST /v1/assets}), validated like every input.
+     *
+     * @throws KilnException 422 on the field {@code file} if it is missing, too large or not an image
+     */
+    public Asset upload(String ownerId, MultipartFile file) {
+        if (file == null || file.isEmpty()) {
+            throw KilnException.validation("file", "is required: send the image as the multipart field 'file'");
+        }
+        if (file.getSize() > MAX_INPUT_BYTES) throw KilnException.validation("file", MediaException.tooLarge(MAX_INPUT_BYTES).getMessage());
+        try (InputStream in = file.getInputStream(); AssetStore.Staged staged = store.stage(in, MAX_INPUT_BYTES)) {
+            return save(ownerId, check(staged));
+        } catch (MediaException e) {
+            throw KilnException.validation("file", e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read the uploaded file", e);
+        }
+    }
+
+    /** One good input: new bytes staged and checked, or an existing asset. */
+    private record Prepared(AssetStore.Staged staged, MediaProbe.Probe probe, Thumbnails.Thumbnail thumbnail, Asset existing) {}
+
+    private Prepared prepare(Caller caller, String ref) {
+        if (ref == null || ref.isBlank()) throw new MediaException("must not be empty");
+        String r = ref.strip();
+        if (startsWithIgnoreCase(r, "asset:")) return new Prepared(null, null, null, existingInput(caller, r.substring(6).strip()));
+        if (startsWithIgnoreCase(r, "http://") || startsWithIgnoreCase(r, "https://")) {
+            AssetStore.Staged staged;
+            try {
+                staged = fetcher.fetch(r, (in, contentType) -> store.stage(in, MAX_INPUT_BYTES));
+            } catch (IOException e) {
+                // stage() only throws IOException for the source, and the fetcher's stream turns
+                // every failure of its own into MediaException: this is unreachable in practice.
+                throw new MediaException("could not be fetched: the connection failed");
+            }
+            return checkOrDiscard(staged);
+        }
+        if (startsWithIgnoreCase(r, "data:")) return checkOrDiscard(decodeDataUri(r));
+        throw new MediaException("must be an http(s):// URL, a data:image/…;base64,… URI or asset:<id>");
+    }
+
+    private Asset existingInput(Caller caller, String id) {
+        Asset a = repo.find(id).filter(x -> caller.owns(x.ownerId()))
+                .orElseThrow(() -> new MediaException("refers to asset '" + id + "', which does not exist"));
+        if (!MediaProbe.INPUT_IMAGE_TYPES.contains(a.mime())) {
+            throw new MediaException("refers to asset '" + id + "', which is " + a.mime() + ", not a PNG, JPEG, WebP or GIF image");
+        }
+        probe.checkPixels(new MediaProbe.Probe(a.mime(), a.width(), a.height(), null, null, null));
+        return a;
+    }
+
+    private AssetStore.Staged decodeDataUri(String uri) {
+        int comma = uri.indexOf(',');
+        if (comma < 0) throw new MediaException("is not a valid data URI (no comma before the data)");
+        String meta = uri.substring(5, comma).strip().toLowerCase(Locale.ROOT);
+        if (!meta.startsWith("image/")) throw new MediaException("must be a data:image/…;base64,… URI");
+        if (!meta.endsWith(";base64")) throw new MediaException("must be base64-encoded (data:image/…;base64,…)");
+        // Four base64 characters make three bytes: refuse the obviously too large before decoding.
+        if ((uri.length() - comma - 1) / 4 * 3 > MAX_INPUT_BYTES + 3) throw MediaException.tooLarge(MAX_INPUT_BYTES);
+        try {
+            return store.stage(Base64.getDecoder().wrap(new Base64Chars(uri, comma + 1)), MAX_INPUT_BYTES);
+        } catch (IOException e) {
+            throw new MediaException("is not valid base64");
+        }
+    }
+
+    /** The base64 part of a data URI as bytes for the decoder, without copying it; line breaks and spaces are skipped. */
+    private static final class Base64Chars extends InputStream {
+        private final String s;
+        private int i;
+
+        Base64Chars(String s, int from) {
+            this.s = s;
+            this.i = from;
+        }
+
+        @Override
+        public int read() {
+            while (i < s.length()) {
+                char c = s.charAt(i++);
+                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+                // Anything outside ASCII is invalid base64; '!' makes the decoder say so.
+                return c < 0x80 ? c : '!';
+            }
+            return -1;
+        }
+    }
+
+    private Prepared checkOrDiscard(AssetStore.Staged staged) {
+        try {
+            return check(staged);
+        } catch (RuntimeException e) {
+            staged.close();
+            throw e;
+        }
+    }
+
+    /** Checks that staged bytes are an input image Kiln accepts, and renders its thumbnail. */
+    private Prepared check(AssetStore.Staged staged) {
+        String mime = MediaProbe.sniff(staged.file());
+        if (mime == null) throw new MediaException("is not a PNG, JPEG, WebP or GIF image");
+        if (!MediaProbe.INPUT_IMAGE_TYPES.contains(mime)) throw new MediaException("is " + mime + ", not a PNG, JPEG, WebP or GIF image");
+        MediaProbe.Probe p = probe.probe(staged.file(), mime);
+        BufferedImage decoded = probe.decode(staged.file(), p);
+        Thumbnails.Thumbnail thumb = Thumbnails.fits(p.width(), p.height()) ? null : Thumbnails.render(decoded, p.width(), p.height());
+        return new Prepared(staged, p, thumb, null);
+    }
+
+    private Asset save(String ownerId, Prepared p) {
+        MediaProbe.Probe m = p.probe();
+        String sha = p.staged().commit();
+        String thumbSha = p.thumbnail() == null ? sha : store.put(p.thumbnail().bytes());
+        String thumbMime = p.thumbnail() == null ? m.mime() : p.thumbnail().mime();
+        return repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_INPUT, null, null, sha, m.mime(),
+                p.staged().size(), m.width(), m.height(), null, null, null, thumbSha, thumbMime, false, null, now()));
+    }
+
+    // ---------------------------------------------------------------- outputs
+
+    /**
+     * Stores one output of a job: streams it to disk (checksummed, moved into place atomically),
+     * finds its type from its bytes, probes it and makes its thumbnail. No row is written: the job
+     * engine inserts it with {@link #insertOutput} in the transaction that marks the job succeeded.
+     * Images over the pixel limit, and image types ImageIO cannot read (AVIF, HEIC), are stored
+     * without a thumbnail; videos are stored without frames, fps, duration or thumbnail for now.
+     *
+     * @param contentTypeHint the type the provider sent, used only when the bytes are not
+     *     recognised and it names an image or video type
+     * @throws MediaException if it is larger than {@code maxBytes}, not recognisable media, or an
+     *     image that does not decode (nothing is kept)
+     * @throws IOException if reading {@code in} fails (a broken download; worth retrying)
+     */
+    public StoredMedia storeOutput(InputStream in, String contentTypeHint, long maxBytes) throws IOException {
+        try (AssetStore.Staged staged = store.stage(in, maxBytes)) {
+            String mime = MediaProbe.sniff(staged.file());
+            if (mime == null) mime = mediaTypeOf(contentTypeHint);
+            MediaProbe.Probe p = probe.probe(staged.file(), mime);
+            Thumbnails.Thumbnail thumb = null;
+            boolean ownThumbnail = false;
+            if (p.width() != null && p.height() != null && (long) p.width() * p.height() <= probe.maxPixels()) {
+                BufferedImage decoded = probe.decode(staged.file(), p);
+                ownThumbnail = Thumbnails.fits(p.width(), p.height());
+                if (!ownThumbnail) thumb = Thumbnails.render(decoded, p.width(), p.height());
+            }
+            String sha = staged.commit();
+            String thumbSha = ownThumbnail ? sha : thumb == null ? null : store.put(thumb.bytes());
+            String thumbMime = ownThumbnail ? mime : thumb == null ? null : thumb.mime();
+            return new StoredMedia(sha, mime, staged.size(), p.width(), p.height(), p.frames(), p.fps(), p.durationMs(),
+                    thumbSha, thumbMime);
+        }
+    }
+
+    /** The provider's type when it names an image or video, else a refusal. */
+    private static String mediaTypeOf(String contentTypeHint) {
+        String t = contentTypeHint == null ? "" : contentTypeHint.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (t.matches("(image|video)/[a-z0-9][a-z0-9.+-]*")) return t;
+        throw new MediaException("is not an image or video Kiln recognises"
+                + (t.isEmpty() ? "" : " (it was sent as " + t + ")"));
+    }
+
+    /**
+     * Inserts the row of a stored output. It joins the caller's transaction; repeating it for the
+     * same {@code (jobId, index)} changes nothing and returns the row already there.
+     */
+    public Asset insertOutput(String jobId, int index, String ownerId, StoredMedia m, boolean sandbox, JsonNode metadata) {
+        return repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_OUTPUT, jobId, index, m.sha256(), m.mime(),
+                m.size(), m.width(), m.height(), m.frames(), m.fps(), m.durationMs(), m.thumbSha256(), m.thumbMime(),
+                sandbox, metadata, now()));
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    public Optional<Asset> find(String id) {
+        return repo.find(id);
+    }
+
+    /** A job's outputs in output order. */
+    public List<Asset> outputsOf(String jobId) {
+        return repo.listByJob(jobId);
+    }
+
+    /** An owner's assets, newest first, after {@code cursor} (the last id of the previous page) if given. */
+    public List<Asset> listOwned(String ownerId, String cursor, int limit) {
+        return repo.listByOwner(ownerId, cursor, limit);
+    }
+
+    public Path file(Asset a) {
+        return store.path(a.sha256());
+    }
+
+    /** The thumbnail's file, or null if the asset has none. */
+    public Path thumbnailFile(Asset a) {
+        return a.thumbSha256() == null ? null : store.path(a.thumbSha256());
+    }
+
+    /**
+     * The asset as adapters receive an input image. Its public URL is
+     * {@code PUBLIC_BASE_URL/v1/assets/{id}} when Kiln is reachable from outside, else null.
+     */
+    public InputImage toInputImage(Asset a) {
+        String base = props.webhookBase();
+        Path file = file(a);
+        return new InputImage(a.id(), a.sha256(), a.mime(), a.size(), a.width(), a.height(),
+                base == null ? null : base + "/v1/assets/" + a.id(), () -> Files.newInputStream(file));
+    }
+
+    // ---------------------------------------------------------------- deleting
+
+    /** Removes a job's output rows, then the files (and thumbnails) no row uses any more. */
+    public void deleteForJob(String jobId) {
+        List<Asset> rows = repo.listByJob(jobId);
+        repo.deleteByJob(jobId);
+        removeFilesWhenUnused(rows);
+    }
+
+    /** Removes one asset's row, then its files if no other row uses them. */
+    public void delete(Asset a) {
+        repo.delete(a.id());
+        removeFilesWhenUnused(List.of(a));
+    }
+
+    /**
+     * Files are removed after the caller's transaction commits (at once without one): a rollback
+     * then keeps rows and files together. A file stored again at the very moment it is removed can
+     * still be lost (its new row then points at nothing); same bytes being deleted and stored
+     * within milliseconds is rare enough to accept.
+     */
+    private void removeFilesWhenUnused(List<Asset> rows) {
+        Set<String> shas = new LinkedHashSet<>();
+        for (Asset a : rows) {
+            shas.add(a.sha256());
+            if (a.thumbSha256() != null) shas.add(a.thumbSha256());
+        }
+        if (shas.isEmpty()) return;
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    removeUnreferenced(shas);
+                }
+            });
+        } else {
+            removeUnreferenced(shas);
+        }
+    }
+
+    private void removeUnreferenced(Set<String> shas) {
+        for (String sha : shas) {
+            try {
+                if (!repo.isReferenced(sha)) store.delete(sha);
+            } catch (RuntimeException e) {
+                // The rows are gone already; a left-over file is only disk space (see sweepOrphans).
+                log.warn("Cannot remove the asset file {}: {}", sha, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Removes stored files older than {@code minAge} that no row uses: outputs stored for a job that
+     * then failed or crashed before its success was recorded, inputs of a refused request. Run it
+     * now and then; {@code minAge} must exceed the longest time between storing a file and
+     * inserting its row (minutes), e.g. a day.
+     *
+     * @return how many files were removed
+     */
+    public int sweepOrphans(Duration minAge) {
+        int removed = 0;
+        for (String sha : store.hashesOlderThan(Instant.now().minus(minAge))) {
+            if (!repo.isReferenced(sha) && store.delete(sha)) removed++;
+        }
+        store.cleanStaleTemp(Instant.now().minus(AssetStore.STALE_TEMP));
+        return removed;
+    }
+
+    private static Instant now() {
+        // Both databases keep microseconds; truncating here makes the returned row equal the stored one.
+        return Instant.now().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static boolean startsWithIgnoreCase(String s, String prefix) {
+        return s.regionMatches(true, 0, prefix, 0, prefix.length());
+    }
+}

@@ -1,0 +1,11 @@
+package dev.kiln.asset;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+/** {@link AssetRepository} on the embedded database (H2, PostgreSQL mode). */
+class AssetRepositoryH2Test extends AssetRepositoryContract {
+    @Override
+    HikariDataSource openDatabase() {
+        return TestDatabases.h2();
+    }
+}
