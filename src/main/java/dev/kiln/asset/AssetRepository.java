@@ -80,6 +80,14 @@ final class AssetRepository {
                 .query(AssetRepository::map).list();
     }
 
+    /** The outputs of several jobs in one query, in output order. */
+    List<Asset> listByJobs(java.util.Collection<String> jobIds) {
+        if (jobIds.isEmpty()) return List.of();
+        return jdbc.sql("SELECT " + COLUMNS + " FROM assets WHERE job_id IN (:jobs) ORDER BY job_id, output_index, id")
+                .param("jobs", jobIds)
+                .query(AssetRepository::map).list();
+    }
+
     /**
      * An owner's assets, newest first (ids are time-ordered), after {@code cursor} (the last id of
      * the previous page, exclusive) or from the start when it is null.

@@ -286,6 +286,31 @@ public class AssetService {
         return repo.listByJob(jobId);
     }
 
+    /**
+     * Whether Kiln may call this URL for a client (http(s), and not a loopback, private,
+     * link-local or metadata address unless KILN_ALLOW_PRIVATE_URLS): null if so, else the reason.
+     */
+    public String refusalForCallback(String url) {
+        try {
+            fetcher.checkDestination(url);
+            return null;
+        } catch (MediaException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** The outputs of several jobs, by job id (one query per 500 jobs). */
+    public java.util.Map<String, List<Asset>> outputsOf(java.util.Collection<String> jobIds) {
+        java.util.Map<String, List<Asset>> out = new java.util.HashMap<>();
+        List<String> ids = List.copyOf(jobIds);
+        for (int i = 0; i < ids.size(); i += 500) {
+            for (Asset a : repo.listByJobs(ids.subList(i, Math.min(ids.size(), i + 500)))) {
+                out.computeIfAbsent(a.jobId(), k -> new java.util.ArrayList<>()).add(a);
+            }
+        }
+        return out;
+    }
+
     /** An owner's assets, newest first, after {@code cursor} (the last id of the previous page) if given. */
     public List<Asset> listOwned(String ownerId, String cursor, int limit) {
         return repo.listByOwner(ownerId, cursor, limit);

@@ -140,6 +140,16 @@ final class SafeFetcher {
         }
     }
 
+    /**
+     * Checks that a URL may be called on a client's behalf (scheme, host, resolved addresses),
+     * without fetching it; used for the webhooks clients give with their jobs.
+     *
+     * @throws MediaException with the reason when it may not
+     */
+    void checkDestination(String url) {
+        check(parse(url), false);
+    }
+
     private static URI parse(String url) {
         URI uri;
         try {

@@ -41,6 +41,7 @@ public class Engine {
     private final LocalJobs local;
     private final Dialect dialect;
     private final Clock clock;
+    private final OutboxSender outbox;
     private final Signal dispatchSignal = new Signal();
     private final Signal trackSignal = new Signal();
     private final AtomicInteger driving = new AtomicInteger();
@@ -50,7 +51,7 @@ public class Engine {
     private Thread trackLoop;
 
     Engine(Dispatcher dispatcher, Tracker tracker, JobRunner runner, JobStore store, AccountStore accounts, LocalJobs local,
-           Dialect dialect, Clock clock) {
+           Dialect dialect, Clock clock, OutboxSender outbox) {
         this.dispatcher = dispatcher;
         this.tracker = tracker;
         this.runner = runner;
@@ -59,6 +60,7 @@ public class Engine {
         this.local = local;
         this.dialect = dialect;
         this.clock = clock;
+        this.outbox = outbox;
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -93,6 +95,7 @@ public class Engine {
     void onJobEvent(JobEvent e) {
         Job j = e.job();
         if (e.statusChanged() || j.phase() == Phase.FETCH) dispatchSignal.signal();
+        if (e.statusChanged() && j.callback() != null) outbox.wake();
         if (j.status() == JobStatus.QUEUED || (j.phase() == Phase.CANCEL && !local.nudge(j.id()))) trackSignal.signal();
     }
 

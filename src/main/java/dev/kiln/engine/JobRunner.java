@@ -352,7 +352,7 @@ class JobRunner {
                         + " could not be downloaded: " + e.getMessage());
             } catch (ProviderException | IOException | UncheckedIOException e) {
                 return fetchLater(j, c, outputs, e.getMessage());
-            } catch (dev.kiln.support.KilnException e) {
+            } catch (dev.kiln.asset.MediaException e) {
                 return fail(j, "output_invalid", "output " + (i + 1) + " is not a usable file: " + e.getMessage());
             }
         }

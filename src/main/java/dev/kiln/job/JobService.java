@@ -90,6 +90,10 @@ public class JobService {
                         + "); configure one, or run with KILN_SANDBOX=auto"));
             }
         }
+        if (errors.isEmpty() && req.callback() != null) {
+            String refusal = assets.refusalForCallback(req.callback().get("url").asString());
+            if (refusal != null) errors.add(new FieldError("webhook.url", refusal));
+        }
         // Image content is checked last, and only when all else is right, so that a bad request
         // costs no downloads; what was stored for a request that fails is removed again.
         Map<String, List<String>> inputIds = new LinkedHashMap<>();

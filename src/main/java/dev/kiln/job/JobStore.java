@@ -72,6 +72,11 @@ public class JobStore {
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.createdAt()));
                 });
+        template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', 'accepted')",
+                jobs, 500, (ps, j) -> {
+                    ps.setString(1, j.id());
+                    ps.setObject(2, ts(j.createdAt()));
+                });
     }
 
     public Optional<Job> find(String id) {

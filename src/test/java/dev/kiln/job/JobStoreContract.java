@@ -114,7 +114,7 @@ abstract class JobStoreContract {
         Job j = dispatch(insert(0), a);
         machine.apply(j, JobChange.to(JobStatus.FAILED, Phase.DONE, "boom").error("x", "boom"));
         List<JobStore.HistoryEntry> h = store.history(j.id());
-        assertThat(h).extracting(JobStore.HistoryEntry::to).containsExactly("running", "failed");
+        assertThat(h).extracting(JobStore.HistoryEntry::to).containsExactly("queued", "running", "failed");
         assertThat(h.getLast().reason()).isEqualTo("boom");
         assertThat(events).extracting(e -> e.job().status()).containsExactly(JobStatus.RUNNING, JobStatus.FAILED);
     }
