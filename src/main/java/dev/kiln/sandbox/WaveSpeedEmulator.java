@@ -3,6 +3,7 @@ package dev.kiln.sandbox;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.sandbox.render.SandboxRenderer;
+import dev.kiln.support.Ids;
 import dev.kiln.support.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,7 +104,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
 
         /** Any free port, no key, instant tasks, no failures, a fresh random webhook secret. */
         public static Config defaults() {
-            return new Config(0, null, Duration.ZERO, 0, "whsec_" + newId(), Duration.ofSeconds(90), 100.0,
+            return new Config(0, null, Duration.ZERO, 0, "whsec_" + Ids.secretToken(), Duration.ofSeconds(90), 100.0,
                     64L * 1024 * 1024, 256L * 1024 * 1024, 50_000, 1, 3, Duration.ofMillis(500));
         }
 
@@ -256,10 +257,17 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         }
     }
 
-    /** A 400 with WaveSpeed's message. */
+    /** An error answer in the envelope, 400 (bad input, with WaveSpeed's message) unless told otherwise. */
     private static final class BadInput extends RuntimeException {
+        final int status;
+
         BadInput(String message) {
+            this(400, message);
+        }
+
+        BadInput(int status, String message) {
             super(message, null, false, false);
+            this.status = status;
         }
     }
 
@@ -271,7 +279,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         } catch (Drop d) {
             // Closing an exchange that sent no headers closes the connection: the client gets nothing.
         } catch (BadInput e) {
-            answerQuietly(ex, 400, envelope(400, e.getMessage()));
+            answerQuietly(ex, e.status, envelope(e.status, e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
@@ -336,7 +344,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
                     } else if (method.equals("DELETE") && !result) {
                         delete(ex, seg[1]);
                     } else {
-                        throw new BadInput("method " + method + " not allowed here");
+                        throw new BadInput(405, "method " + method + " not allowed here");
                     }
                 } else {
                     requireMethod(method, "POST");
@@ -358,7 +366,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     }
 
     private static void requireMethod(String method, String wanted) {
-        if (!method.equals(wanted)) throw new BadInput("method " + method + " not allowed here");
+        if (!method.equals(wanted)) throw new BadInput(405, "method " + method + " not allowed here");
     }
 
     // ---- submit
@@ -757,7 +765,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private static byte[] readBody(HttpExchange ex, int max) throws IOException {
         try (InputStream in = ex.getRequestBody()) {
             byte[] b = in.readNBytes(max + 1);
-            if (b.length > max) throw new BadInput("request body too large");
+            if (b.length > max) throw new BadInput(413, "request body too large");
             return b;
         }
     }

@@ -107,6 +107,9 @@ class WaveSpeedEmulatorTest {
         assertBadRequest(submit("m/x/edit", "{\"prompt\":\"p\",\"images\":[]}"), "1 to 10");
         assertBadRequest(submit("m/x", "not json"), "JSON object");
         assertThat(emulator.submissions()).isEmpty();
+        assertThat(call("PUT", "/api/v3/predictions/abc", null).status()).isEqualTo(405);
+        assertThat(call("GET", "/api/v3/media/upload/binary", null).status()).isEqualTo(405);
+        assertThat(call("GET", "/api/v2/anything", null).status()).isEqualTo(404);
 
         Answer both = call("POST", "/api/v3/m/x?webhook=https%3A%2F%2Fexample.org%2Fhook",
                 "{\"prompt\":\"p\",\"enable_base64_output\":true}");

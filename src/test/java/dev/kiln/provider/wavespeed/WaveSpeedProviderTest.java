@@ -551,6 +551,22 @@ class WaveSpeedProviderTest {
         assertThat(receiver.deliveries.poll(300, TimeUnit.MILLISECONDS)).isNull();
     }
 
+    @Test
+    void theSameAdapterServesTheSandboxProviderIdWithoutAKey() throws IOException {
+        WaveSpeedEmulator e = emulator(WaveSpeedEmulator.Config.defaults());
+        WaveSpeedProvider sandbox = new WaveSpeedProvider(http, WaveSpeedConfig.defaults("sandbox"));
+        ProviderAccount account = new ProviderAccount("sandbox", "sandbox", "sandbox", e.baseUrl() + "/", null, Map.of(), true);
+
+        Submitted s = sandbox.submit(account, request("offline", 8));
+        RemoteStatus done = sandbox.poll(account, new RemoteRef(s.remoteId(), s.remote()));
+        assertThat(decode(sandbox.open(account, ((RemoteStatus.Succeeded) done).outputs().getFirst())).getWidth()).isEqualTo(64);
+
+        assertThat(sandbox.id()).isEqualTo("sandbox");
+        e.faults().failSubmits(1);
+        assertThatThrownBy(() -> sandbox.submit(account, request("offline", 8)))
+                .isInstanceOfSatisfying(ProviderException.class, ex -> assertThat(ex.provider()).isEqualTo("sandbox"));
+    }
+
     // ---- pacing and throughput
 
     @Test
