@@ -35,7 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
@@ -171,7 +170,6 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private final Map<String, WaveSpeedPrediction> predictions = new ConcurrentHashMap<>();
     private final ConcurrentLinkedDeque<WaveSpeedPrediction> order = new ConcurrentLinkedDeque<>();
     private final AtomicInteger count = new AtomicInteger();
-    private final AtomicLong sequence = new AtomicLong();
     private final ArrayDeque<Submission> submissions = new ArrayDeque<>();
     private final WaveSpeedBlobs outputs;
     private final WaveSpeedBlobs uploads;
@@ -524,7 +522,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             }
         }
         boolean never = faults.takeNeverComplete();
-        WaveSpeedPrediction p = new WaveSpeedPrediction(newId(), sequence.incrementAndGet(), model, input, spec,
+        WaveSpeedPrediction p = new WaveSpeedPrediction(newId(), model, input, spec,
                 webhook, config.latency().toNanos(), failure, never);
         predictions.put(p.id, p);
         order.addLast(p);

@@ -26,7 +26,6 @@ final class WaveSpeedPrediction {
     record Spec(String prompt, long seed, int width, int height, int count, String format, boolean base64) {}
 
     final String id;
-    final long sequence;
     final String model;
     final ObjectNode input;
     final Spec spec;
@@ -39,10 +38,9 @@ final class WaveSpeedPrediction {
     private final boolean neverCompletes;
     private volatile boolean cancelled;
 
-    WaveSpeedPrediction(String id, long sequence, String model, ObjectNode input, Spec spec, String webhook,
+    WaveSpeedPrediction(String id, String model, ObjectNode input, Spec spec, String webhook,
                         long latencyNanos, Failure failure, boolean neverCompletes) {
         this.id = id;
-        this.sequence = sequence;
         this.model = model;
         this.input = input;
         this.spec = spec;
