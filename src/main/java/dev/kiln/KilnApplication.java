@@ -13,6 +13,9 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 public class KilnApplication {
 
     public static void main(String[] args) {
+        // The JDK HTTP server behind the sandbox emulators must not delay small answers (Nagle);
+        // the setting is read once, when the first such server starts.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
         SpringApplication.run(KilnApplication.class, args);
     }
 }

@@ -168,8 +168,9 @@ class JobRunner {
             return submitted(j, c, s, d);
         } catch (ProviderException.Ambiguous | ProviderException.Malformed e) {
             log.warn("job {}: submit to {} is ambiguous ({}); will reconcile", j.id(), c.account.provider(), e.getMessage());
-            Job t = machine.apply(j, JobChange.fields().nextAt(j.submittedAt().plus(RECONCILE_DELAY))
-                    .lease(instance.id(), leaseUntil(j.submittedAt().plus(RECONCILE_DELAY))));
+            // Ask only after a pause: the request may still be on its way to the provider.
+            Instant at = clock.instant().plus(RECONCILE_DELAY);
+            Job t = machine.apply(j, JobChange.fields().nextAt(at).lease(instance.id(), leaseUntil(at)));
             return waitFor(t);
         } catch (ProviderException e) {
             return submitFailed(j, c, e);

@@ -28,7 +28,8 @@ public record SubmitRequest(
         String webhookUrl, Instant deadline, Duration eta) {
 
     public SubmitRequest {
-        values = Map.copyOf(values);
+        // Values may be null (no negative prompt): templates drop those fields.
+        values = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(values));
         images = Map.copyOf(images);
     }
 

@@ -36,6 +36,12 @@ class BadInputTest extends KilnIntegrationTest {
         images.createContext("/huge.png", x -> {
             x.getResponseHeaders().add("Content-Type", "image/png");
             x.sendResponseHeaders(200, 21L * 1024 * 1024);
+            try {
+                x.getResponseBody().write(new byte[64 * 1024]);
+                x.getResponseBody().flush();
+            } catch (java.io.IOException e) {
+                // The client hung up after reading the length, as it should.
+            }
             x.close();
         });
         images.createContext("/missing.png", x -> {
