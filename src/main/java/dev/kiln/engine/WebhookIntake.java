@@ -26,12 +26,15 @@ public class WebhookIntake {
     private final AccountStore accounts;
     private final Providers providers;
     private final Engine engine;
+    private final io.micrometer.core.instrument.MeterRegistry metrics;
 
-    WebhookIntake(JobStore jobs, AccountStore accounts, Providers providers, Engine engine) {
+    WebhookIntake(JobStore jobs, AccountStore accounts, Providers providers, Engine engine,
+                  io.micrometer.core.instrument.MeterRegistry metrics) {
         this.jobs = jobs;
         this.accounts = accounts;
         this.providers = providers;
         this.engine = engine;
+        this.metrics = metrics;
     }
 
     /** What happened to a delivery. */
@@ -40,6 +43,13 @@ public class WebhookIntake {
     public record Result(Outcome outcome, String reason) {}
 
     public Result receive(String provider, String token, WebhookDelivery delivery) {
+        Result r = handle(provider, token, delivery);
+        metrics.counter("kiln_webhooks_total", "provider", provider.length() > 20 ? "other" : provider,
+                "outcome", r.outcome().name().toLowerCase()).increment();
+        return r;
+    }
+
+    private Result handle(String provider, String token, WebhookDelivery delivery) {
         if (token == null || token.isBlank()) return rejected(provider, "missing token");
         Job job = jobs.findByWebhookToken(token).orElse(null);
         if (job == null || !provider.equals(job.provider())) return rejected(provider, "unknown token");
