@@ -23,9 +23,14 @@ class EngineFaultTest extends KilnIntegrationTest {
         return sandbox.wavespeed();
     }
 
+    @Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
+    /** Faults and account cooldowns must not leak into the next test (the context is shared). */
     @AfterEach
     void calm() {
         emulator().faults().reset();
+        jdbc.sql("UPDATE accounts SET cooldown_until = NULL, recent_failures = 0").update();
     }
 
     String prompt() {
@@ -114,7 +119,7 @@ class EngineFaultTest extends KilnIntegrationTest {
 
     @Test
     void aJobThatCannotBeSubmittedTimesOutWhileQueued() {
-        emulator().faults().rateLimitSubmits(1, Duration.ofSeconds(30));
+        emulator().faults().rateLimitSubmits(1, Duration.ofSeconds(6));
         JsonNode j = awaitJob(job("test-short", prompt()), Duration.ofSeconds(20));
         assertThat(j.get("status").asString()).isEqualTo("timed_out");
         assertThat(j.get("error").get("message").asString()).contains("waiting in the queue");

@@ -1,0 +1,91 @@
+package dev.kiln.api;
+
+import dev.kiln.account.Account;
+import dev.kiln.account.AccountAdmin;
+import dev.kiln.support.ErrorCode;
+import dev.kiln.support.KilnException;
+import dev.kiln.user.Caller;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+@Tag(name = "Admin: provider accounts", description = "Pools of provider accounts and their health")
+@RestController
+@RequestMapping("/v1/admin/accounts")
+class AdminAccountController {
+    private final AccountAdmin admin;
+
+    AdminAccountController(AccountAdmin admin) {
+        this.admin = admin;
+    }
+
+    /** An account as the admin API shows it: never its secret. */
+    record AccountView(String id, String provider, String label, String source, String baseUrl, boolean sandbox, String state,
+                       int maxConcurrency, int ratePerMinute, int inFlight, long requests, long errors, int recentFailures,
+                       Instant cooldownUntil, Instant lastUsedAt, Instant lastCheckAt, String lastError, boolean hasSecret,
+                       Map<String, String> config, Instant createdAt) {
+        static AccountView of(Account a) {
+            Map<String, String> cfg = new java.util.LinkedHashMap<>();
+            a.config().forEach((k, v) -> cfg.put(k, k.contains("secret") || k.contains("key") ? "(set)" : v));
+            return new AccountView(a.id(), a.provider(), a.label(), a.source(), a.baseUrl(), a.sandbox(), a.state().wire(),
+                    a.maxConcurrency(), a.ratePerMinute(), a.inFlight(), a.requests(), a.errors(), a.recentFailures(),
+                    a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(), a.lastError(), a.secret() != null, cfg, a.createdAt());
+        }
+    }
+
+    private static void requireAdmin(Caller caller) {
+        if (!caller.isAdmin()) throw new KilnException(ErrorCode.FORBIDDEN, "only an admin may manage provider accounts");
+    }
+
+    @Operation(summary = "List provider accounts with their health and counters")
+    @GetMapping
+    Map<String, List<AccountView>> list(Caller caller) {
+        requireAdmin(caller);
+        return Map.of("items", admin.list().stream().map(AccountView::of).toList());
+    }
+
+    @Operation(summary = "Add a provider account", description = "Body: provider, label, base_url, secret, config, max_concurrency, rate_per_minute. The secret is stored encrypted; the account is health-checked at once.")
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<AccountView> add(Caller caller, @RequestBody byte[] body) {
+        requireAdmin(caller);
+        return ResponseEntity.status(201).body(AccountView.of(admin.add(RequestBodies.parse(body))));
+    }
+
+    @Operation(summary = "Get one account")
+    @GetMapping("/{id}")
+    AccountView get(Caller caller, @PathVariable String id) {
+        requireAdmin(caller);
+        return AccountView.of(admin.get(id));
+    }
+
+    @Operation(summary = "Run its health check now")
+    @PostMapping("/{id}/check")
+    AccountView check(Caller caller, @PathVariable String id) {
+        requireAdmin(caller);
+        return AccountView.of(admin.check(id));
+    }
+
+    @Operation(summary = "Enable a disabled account (through a health check)")
+    @PostMapping("/{id}/enable")
+    AccountView enable(Caller caller, @PathVariable String id) {
+        requireAdmin(caller);
+        return AccountView.of(admin.enable(id));
+    }
+
+    @Operation(summary = "Disable an account: no new jobs go to it")
+    @PostMapping("/{id}/disable")
+    AccountView disable(Caller caller, @PathVariable String id) {
+        requireAdmin(caller);
+        return AccountView.of(admin.disable(id));
+    }
+}
