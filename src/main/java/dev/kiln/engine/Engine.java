@@ -107,7 +107,28 @@ public class Engine {
         if (!local.nudge(jobId)) {
             store.expedite(jobId, clock.instant());
             trackSignal.signal();
+            expedited.accept(jobId);
         }
+    }
+
+    private volatile java.util.function.Consumer<String> expedited = id -> {};
+
+    /** Called after a job was expedited but is not driven here (another instance may hold it). */
+    void onExpedite(java.util.function.Consumer<String> c) {
+        this.expedited = c;
+    }
+
+    /** Another instance asks for attention to a job: wake its runner here if this process drives it. */
+    void nudgeLocal(String jobId) {
+        if (!local.nudge(jobId)) trackSignal.signal();
+    }
+
+    void wakeDispatcher() {
+        dispatchSignal.signal();
+    }
+
+    void wakeTracker() {
+        trackSignal.signal();
     }
 
     /** Jobs being driven by this process right now. */
