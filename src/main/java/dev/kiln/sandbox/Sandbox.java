@@ -35,7 +35,8 @@ public class Sandbox {
         String key = "sandbox-" + Ids.secretToken();
         String secret = "whsec_" + Ids.secretToken();
         wavespeed = WaveSpeedEmulator.start(WaveSpeedEmulator.Config.defaults().withApiKey(key)
-                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()).withWebhookSecret(secret));
+                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()).withWebhookSecret(secret),
+                props.dataDir().resolve("sandbox").resolve("wavespeed.jsonl"));
         Map<String, String> config = Map.of("webhook_secret", secret);
         for (String provider : new String[] {"sandbox", "wavespeed"}) {
             accounts.upsertRuntime(new AccountStore.Definition(provider, "sandbox", "sandbox", wavespeed.baseUrl(), key, config,

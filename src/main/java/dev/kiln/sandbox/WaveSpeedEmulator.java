@@ -175,6 +175,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private final WaveSpeedBlobs uploads;
     private final SplittableRandom random;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private WaveSpeedJournal journal;
 
     private WaveSpeedEmulator(Config config) throws IOException {
         this.config = config;
@@ -188,6 +189,26 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         this.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /**
+     * Starts an emulator that remembers its tasks in {@code journal} (a file), and first takes back
+     * the tasks an earlier emulator wrote there: tasks outlive a restart, as at a real provider.
+     */
+    public static WaveSpeedEmulator start(Config config, java.nio.file.Path journal) {
+        WaveSpeedEmulator e = start(config);
+        List<WaveSpeedJournal.Entry> entries = new java.util.ArrayList<>();
+        e.journal = WaveSpeedJournal.open(journal, config.maxPredictions(), entries);
+        for (WaveSpeedJournal.Entry en : entries) {
+            WaveSpeedPrediction p = new WaveSpeedPrediction(en.id(), en.model(), en.input(), en.spec(), en.webhook(), en.createdAt(),
+                    en.latency().toNanos(), en.failure(), en.never());
+            if (en.cancelled()) p.cancel();
+            e.predictions.put(p.id, p);
+            e.order.addLast(p);
+            e.count.incrementAndGet();
+            if (p.webhook != null && !p.terminal()) e.webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(e.json(p)));
+        }
+        return e;
     }
 
     /** Starts an emulator; close it when done. */
@@ -238,6 +259,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         executor.shutdownNow();
         outputs.clear();
         uploads.clear();
+        if (journal != null) journal.close();
     }
 
     /** A WaveSpeed-style task id: 32 hex digits. */
@@ -524,6 +546,10 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         boolean never = faults.takeNeverComplete();
         WaveSpeedPrediction p = new WaveSpeedPrediction(newId(), model, input, spec,
                 webhook, config.latency().toNanos(), failure, never);
+        WaveSpeedJournal j = journal;
+        if (j != null) {
+            j.created(new WaveSpeedJournal.Entry(p.id, model, input, spec, webhook, p.createdAt, config.latency(), failure, never, false));
+        }
         predictions.put(p.id, p);
         order.addLast(p);
         if (count.incrementAndGet() > config.maxPredictions()) {
@@ -588,7 +614,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             answer(ex, 404, envelope(404, "prediction not found"));
             return;
         }
-        p.cancel();
+        if (p.cancel() && journal != null) journal.cancelled(p.id);
         ObjectNode d = Json.object();
         d.put("id", p.id);
         d.put("status", "deleted");

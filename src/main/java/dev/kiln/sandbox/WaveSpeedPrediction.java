@@ -40,13 +40,19 @@ final class WaveSpeedPrediction {
 
     WaveSpeedPrediction(String id, String model, ObjectNode input, Spec spec, String webhook,
                         long latencyNanos, Failure failure, boolean neverCompletes) {
+        this(id, model, input, spec, webhook, Instant.now(), latencyNanos, failure, neverCompletes);
+    }
+
+    /** A task created at {@code createdAt} (possibly by an earlier process, read back from the journal). */
+    WaveSpeedPrediction(String id, String model, ObjectNode input, Spec spec, String webhook, Instant createdAt,
+                        long latencyNanos, Failure failure, boolean neverCompletes) {
         this.id = id;
         this.model = model;
         this.input = input;
         this.spec = spec;
         this.webhook = webhook;
-        this.createdAt = Instant.now();
-        this.createdNanos = System.nanoTime();
+        this.createdAt = createdAt;
+        this.createdNanos = System.nanoTime() - java.time.Duration.between(createdAt, Instant.now()).toNanos();
         this.processingAtNanos = createdNanos + latencyNanos / 4;
         this.readyAtNanos = createdNanos + latencyNanos;
         this.failure = failure;
