@@ -58,7 +58,8 @@ class ModelController {
     record BindingView(String provider, String remote, Map<String, String> modes, boolean available) {}
 
     record ModelView(String id, String name, String kind, String description, List<String> actions, List<ModeView> modes,
-                     List<ParamView> params, RuleView cost, RuleView eta, Long timeoutSeconds, List<BindingView> bindings) {}
+                     List<ParamView> params, RuleView cost, RuleView eta, Long timeoutSeconds, List<BindingView> bindings,
+                     Map<String, Model.Preset> presets, List<String> examples) {}
 
     @Operation(summary = "List models", description = "Filter by kind (image, video) and action (create, edit, upscale, remove_bg).")
     @GetMapping
@@ -85,7 +86,7 @@ class ModelController {
                     Map<String, String> modes = new LinkedHashMap<>();
                     m.modes().forEach(x -> modes.put(x.id(), b.remoteFor(x.id())));
                     return new BindingView(b.provider(), b.remote(), modes, pool.serves(b.provider()));
-                }).toList());
+                }).toList(), m.presets(), m.examples());
     }
 
     private static ParamView param(ParamSpec p) {

@@ -29,7 +29,7 @@ public final class CatalogLoader {
     private static final YAMLMapper YAML = YAMLMapper.builder().build();
     private static final Set<String> KINDS = Set.of("image", "video");
     private static final Set<String> MODEL_FIELDS = Set.of("id", "name", "kind", "description", "actions", "modes", "params",
-            "cost", "eta", "timeout", "bindings");
+            "cost", "eta", "timeout", "bindings", "presets", "examples", "derive");
 
     /** The catalogue could not be loaded; the message lists every problem. */
     public static final class CatalogException extends RuntimeException {
@@ -48,7 +48,7 @@ public final class CatalogLoader {
             java.util.Arrays.sort(shipped, java.util.Comparator.comparing(Resource::getFilename));
             for (Resource r : shipped) {
                 try (InputStream in = r.getInputStream()) {
-                    add(models, parse(in, "catalog/" + r.getFilename(), problems), problems, false);
+                    add(models, parse(in, "catalog/" + r.getFilename(), problems, CatalogLoader::shippedFile), problems, false);
                 }
             }
         } catch (IOException e) {
@@ -62,7 +62,7 @@ public final class CatalogLoader {
                 try (Stream<Path> files = Files.list(dir)) {
                     for (Path f : files.filter(p -> p.toString().matches(".*\\.(ya?ml|json)$")).sorted().toList()) {
                         try (InputStream in = Files.newInputStream(f)) {
-                            add(models, parse(in, f.toString(), problems), problems, true);
+                            add(models, parse(in, f.toString(), problems, name -> userFile(dir, name)), problems, true);
                         }
                     }
                 } catch (IOException e) {
@@ -87,8 +87,30 @@ public final class CatalogLoader {
         models.put(m.id(), m);
     }
 
+    /** Opens a file a model refers to (e.g. a workflow), by its path relative to the catalogue. */
+    @FunctionalInterface
+    public interface FileSource {
+        InputStream open(String relativePath) throws IOException;
+    }
+
+    static InputStream shippedFile(String path) throws IOException {
+        if (path.contains("..")) throw new IOException("path must stay inside the catalogue");
+        return new org.springframework.core.io.ClassPathResource("catalog/" + path).getInputStream();
+    }
+
+    static InputStream userFile(Path dir, String path) throws IOException {
+        Path f = dir.resolve(path).normalize();
+        if (!f.startsWith(dir.normalize())) throw new IOException("path must stay inside KILN_CATALOG_DIR");
+        return Files.newInputStream(f);
+    }
+
     /** Parses and checks one model file; returns null after adding problems. */
     public static Model parse(InputStream in, String source, List<String> problems) {
+        return parse(in, source, problems, CatalogLoader::shippedFile);
+    }
+
+    /** Parses and checks one model file, reading the files it refers to with {@code files}; returns null after adding problems. */
+    public static Model parse(InputStream in, String source, List<String> problems, FileSource files) {
         JsonNode root;
         try {
             root = YAML.readTree(in);
@@ -122,10 +144,13 @@ public final class CatalogLoader {
                 r.problem("timeout", "must be a duration like 20m or 90s");
             }
         }
-        List<Binding> bindings = bindings(root.get("bindings"), modes, params, r);
+        Map<String, String> shared = derive(root.get("derive"), "derive", r);
+        List<Binding> bindings = bindings(root.get("bindings"), modes, params, r, files, shared);
+        Map<String, Model.Preset> presets = presets(root.get("presets"), params, r);
+        List<String> examples = r.strings(root, "examples");
         if (problems.size() > before) return null;
         return new Model(id, name == null ? id : name, kind, r.text(root, "description", false), actions, modes, params,
-                cost, eta, timeout, bindings, source);
+                cost, eta, timeout, bindings, presets, examples, source);
     }
 
     private static List<ModeSpec> modes(JsonNode node, Reader r) {
@@ -219,6 +244,31 @@ public final class CatalogLoader {
         return v;
     }
 
+    private static Map<String, Model.Preset> presets(JsonNode node, List<ParamSpec> params, Reader r) {
+        Map<String, Model.Preset> out = new LinkedHashMap<>();
+        if (node == null || node.isNull()) return out;
+        if (!node.isObject()) {
+            r.problem("presets", "must map preset names to {help, params}");
+            return out;
+        }
+        for (String name : node.propertyNames()) {
+            JsonNode p = node.get(name);
+            Map<String, Object> values = new LinkedHashMap<>();
+            JsonNode ps = p.path("params");
+            for (String k : ps.propertyNames()) {
+                ParamSpec spec = params.stream().filter(x -> x.name().equals(k)).findFirst().orElse(null);
+                if (spec == null) {
+                    r.problem("presets." + name + ".params." + k, "unknown parameter");
+                    continue;
+                }
+                Object v = value(ps.get(k), spec, "presets." + name + ".params." + k, r);
+                if (v != null) values.put(k, v);
+            }
+            out.put(name, new Model.Preset(p.path("help").asString(null), values));
+        }
+        return out;
+    }
+
     private static Rule rule(JsonNode n, String field, List<ParamSpec> params, Reader r) {
         if (n == null || n.isNull()) return null;
         String expr = n.isObject() ? n.path("expression").asString(null) : n.asString(null);
@@ -240,7 +290,28 @@ public final class CatalogLoader {
         return rule;
     }
 
-    private static List<Binding> bindings(JsonNode node, List<ModeSpec> modes, List<ParamSpec> params, Reader r) {
+    /** A binding's (or mode's) input: inline as {@code input}, or read from {@code input_file} (e.g. a ComfyUI workflow). */
+    private static JsonNode input(JsonNode b, String field, Reader r, FileSource files) {
+        JsonNode file = b.get("input_file");
+        if (file == null || file.isNull()) return b.get("input");
+        if (b.has("input")) r.problem(field, "give input or input_file, not both");
+        try (InputStream in = files.open(file.asString())) {
+            return dev.kiln.support.Json.MAPPER.readTree(in);
+        } catch (IOException | RuntimeException e) {
+            r.problem(field + ".input_file", "cannot read " + file.asString() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Map<String, String> derive(JsonNode d, String field, Reader r) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (d != null && d.isObject()) d.properties().forEach(e -> out.put(e.getKey(), e.getValue().asString()));
+        else if (d != null && !d.isNull()) r.problem(field, "must map names to expressions");
+        return out;
+    }
+
+    private static List<Binding> bindings(JsonNode node, List<ModeSpec> modes, List<ParamSpec> params, Reader r, FileSource files,
+                                          Map<String, String> shared) {
         List<Binding> out = new ArrayList<>();
         if (node == null || !node.isArray() || node.isEmpty()) {
             r.problem("bindings", "must list at least one binding");
@@ -264,10 +335,29 @@ public final class CatalogLoader {
                 for (String mode : mo.propertyNames()) {
                     if (!modeIds.contains(mode)) r.problem(f + ".modes." + mode, "unknown mode");
                     JsonNode o = mo.get(mode);
-                    overrides.put(mode, new Binding.ModeOverride(o.path("remote").asString(null), o.get("input"), o.get("options")));
+                    overrides.put(mode, new Binding.ModeOverride(o.path("remote").asString(null), input(o, f + ".modes." + mode, r, files),
+                            o.get("options")));
                 }
             }
-            Binding binding = new Binding(provider, remote, b.get("input"), overrides, b.get("options"));
+            // The model's derived values serve every binding; a binding may add or replace some.
+            Map<String, String> derive = new LinkedHashMap<>(shared);
+            derive.putAll(derive(b.get("derive"), f + ".derive", r));
+            Binding binding = new Binding(provider, remote, input(b, f, r, files), overrides, b.get("options"), derive);
+            if (!derive.isEmpty()) {
+                for (ModeSpec m : modes) {
+                    Map<String, Object> sample = new LinkedHashMap<>();
+                    for (ParamSpec p : params) if (p.appliesTo(m.id())) sample.put(p.name(), p.defaultValue());
+                    sample.put("prompt", "example");
+                    sample.put("negative_prompt", null);
+                    sample.put("mode", m.id());
+                    try {
+                        binding.values(sample);
+                    } catch (RuntimeException e) {
+                        r.problem(f + ".derive", "does not evaluate with the defaults of mode " + m.id() + ": " + e.getMessage());
+                    }
+                }
+                known.addAll(derive.keySet());
+            }
             for (ModeSpec m : modes) {
                 if (binding.remoteFor(m.id()) == null && !"comfyui".equals(provider) && !"runpod".equals(provider)) {
                     r.problem(f + ".remote", "no remote model for mode " + m.id());

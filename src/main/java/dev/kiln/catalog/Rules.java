@@ -18,6 +18,13 @@ public final class Rules {
         return PARSER.parseExpression(expression);
     }
 
+    /** Any value of an expression over these variables (for derived binding values). */
+    public static Object value(String expression, Map<String, Object> values) {
+        var ctx = SimpleEvaluationContext.forReadOnlyDataBinding().build();
+        values.forEach((k, v) -> ctx.setVariable(k.replace('-', '_'), v));
+        return parse(expression).getValue(ctx);
+    }
+
     /** The rule's value for these parameters; never negative. */
     public static double evaluate(Rule rule, Map<String, Object> values) {
         if (rule == null || rule.expression() == null) return 0;

@@ -519,7 +519,7 @@ class JobRunner {
                 : props.webhookBase() + "/webhooks/" + j.provider() + "?token=" + j.webhookToken();
         Duration eta = Duration.ofSeconds(j.etaSeconds() == null ? 0 : j.etaSeconds());
         return new SubmitRequest(j.id(), j.attempt(), j.model(), j.mode(), c.model.kind(), c.binding.remoteFor(j.mode()),
-                c.binding.inputFor(j.mode()), values, images, webhook, j.deadlineAt(), eta);
+                c.binding.inputFor(j.mode()), c.binding.values(values), images, webhook, j.deadlineAt(), eta);
     }
 
     private Instant leaseUntil(Instant busyUntil) {

@@ -251,6 +251,19 @@ public record JobRequest(
             }
         }
         for (ImageInputSpec in : mode.images()) {
+            if (in.name().equals(ModeSpec.ANY_NAME)) {
+                // Free names: one image per name, and at most max of them in all.
+                int total = 0;
+                for (var e : images.entrySet()) {
+                    if (mode.images().stream().anyMatch(x -> x.name().equals(e.getKey()))) continue;
+                    total += e.getValue().size();
+                    if (e.getValue().size() != 1) errors.add(new FieldError("images." + e.getKey(), "give exactly one image per file name"));
+                }
+                if (total < in.min() || total > in.max()) {
+                    errors.add(new FieldError("images", "mode " + mode.id() + " takes " + in.min() + " to " + in.max() + " named images, got " + total));
+                }
+                continue;
+            }
             int n = images.getOrDefault(in.name(), List.of()).size();
             if (n < in.min()) {
                 errors.add(new FieldError("images." + in.name(), "mode " + mode.id() + " needs " + bounds(in) + ", got " + n));
