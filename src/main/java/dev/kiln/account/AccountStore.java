@@ -1,5 +1,6 @@
 package dev.kiln.account;
 
+import dev.kiln.support.SecretBox;
 import static dev.kiln.db.Db.instant;
 import static dev.kiln.db.Db.ts;
 

@@ -39,13 +39,26 @@ class CallerResolver implements HandlerMethodArgumentResolver {
         this.adminKey = props.adminKey() == null ? null : props.adminKey().getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Handles {@code Caller} (required) and {@code Optional<Caller>} (for routes that also accept signed URLs). */
     @Override
     public boolean supportsParameter(MethodParameter p) {
-        return p.getParameterType() == Caller.class;
+        return p.getParameterType() == Caller.class
+                || (p.getParameterType() == java.util.Optional.class && p.nestedIfOptional().getNestedParameterType() == Caller.class);
     }
 
     @Override
     public Object resolveArgument(MethodParameter p, ModelAndViewContainer m, NativeWebRequest req, WebDataBinderFactory f) {
+        if (p.getParameterType() == java.util.Optional.class) {
+            try {
+                return java.util.Optional.of(resolve(req));
+            } catch (KilnException e) {
+                return java.util.Optional.empty();
+            }
+        }
+        return resolve(req);
+    }
+
+    private Caller resolve(NativeWebRequest req) {
         if (local) return Caller.LOCAL_ADMIN;
         String key = req.getHeader("x-admin-key");
         if (adminKey != null && key != null && MessageDigest.isEqual(adminKey, key.getBytes(StandardCharsets.UTF_8))) {

@@ -53,6 +53,7 @@ public class AssetService {
     private final AssetStore store;
     private final MediaProbe probe;
     private final SafeFetcher fetcher;
+    private final byte[] urlKey;
 
     @Autowired
     public AssetService(KilnProperties props, JdbcClient jdbc) {
@@ -66,6 +67,29 @@ public class AssetService {
         this.store = store;
         this.probe = probe;
         this.fetcher = fetcher;
+        this.urlKey = new dev.kiln.support.SecretBox(props).derive("asset-urls");
+    }
+
+    /** How long a signed asset URL handed to a provider stays valid. */
+    static final java.time.Duration SIGNED_URL_LIFETIME = java.time.Duration.ofHours(24);
+
+    /** The signature of a time-limited URL to an asset, so providers can fetch inputs without credentials. */
+    String sign(String assetId, long expiresEpochSeconds) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(urlKey, "HmacSHA256"));
+            byte[] sig = mac.doFinal((assetId + "." + expiresEpochSeconds).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether {@code sig} is a valid, unexpired signature for the asset. */
+    public boolean verifySignature(String assetId, Long expires, String sig) {
+        if (expires == null || sig == null || expires < java.time.Instant.now().getEpochSecond()) return false;
+        return java.security.MessageDigest.isEqual(sign(assetId, expires).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                sig.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     // ---------------------------------------------------------------- inputs
@@ -332,8 +356,10 @@ public class AssetService {
     public InputImage toInputImage(Asset a) {
         String base = props.webhookBase();
         Path file = file(a);
-        return new InputImage(a.id(), a.sha256(), a.mime(), a.size(), a.width(), a.height(),
-                base == null ? null : base + "/v1/assets/" + a.id(), () -> Files.newInputStream(file));
+        long exp = java.time.Instant.now().plus(SIGNED_URL_LIFETIME).getEpochSecond();
+        // Signed and time-limited: the provider fetching it has no Kiln credentials.
+        String url = base == null ? null : base + "/v1/assets/" + a.id() + "?exp=" + exp + "&sig=" + sign(a.id(), exp);
+        return new InputImage(a.id(), a.sha256(), a.mime(), a.size(), a.width(), a.height(), url, () -> Files.newInputStream(file));
     }
 
     // ---------------------------------------------------------------- deleting

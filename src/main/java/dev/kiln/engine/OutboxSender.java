@@ -1,6 +1,6 @@
 package dev.kiln.engine;
 
-import dev.kiln.account.SecretBox;
+import dev.kiln.support.SecretBox;
 import dev.kiln.asset.AssetService;
 import dev.kiln.job.Outbox;
 import jakarta.annotation.PreDestroy;

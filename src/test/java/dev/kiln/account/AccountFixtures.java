@@ -1,5 +1,6 @@
 package dev.kiln.account;
 
+import dev.kiln.support.SecretBox;
 import dev.kiln.config.KilnProperties;
 import java.nio.file.Path;
 import java.time.Clock;

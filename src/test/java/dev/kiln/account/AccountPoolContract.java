@@ -1,5 +1,6 @@
 package dev.kiln.account;
 
+import dev.kiln.support.SecretBox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

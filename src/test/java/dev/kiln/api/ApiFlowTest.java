@@ -276,7 +276,10 @@ class ApiFlowTest extends KilnIntegrationTest {
         assertThat(width.get("default").asInt()).isEqualTo(2048);
         assertThat(m.get("cost").get("default").asDouble()).isEqualTo(640.0);
         assertThat(m.get("bindings").get(0).get("provider").asString()).isEqualTo("wavespeed");
-        assertThat(http.get("/v1/models?kind=video").json().get("items")).isEmpty();
+        JsonNode videos = http.get("/v1/models?kind=video").json().get("items");
+        assertThat(videos).isNotEmpty().allSatisfy(v -> assertThat(v.get("kind").asString()).isEqualTo("video"));
+        assertThat(http.get("/v1/models?action=upscale").json().get("items")).singleElement()
+                .satisfies(v -> assertThat(v.get("id").asString()).isEqualTo("real-esrgan"));
         assertThat(http.get("/v1/models/nope").status()).isEqualTo(404);
     }
 }

@@ -47,13 +47,15 @@ class AssetControllerTest {
     static final class HeaderCaller implements HandlerMethodArgumentResolver {
         @Override
         public boolean supportsParameter(MethodParameter p) {
-            return p.getParameterType() == Caller.class;
+            return p.getParameterType() == Caller.class
+                    || (p.getParameterType() == java.util.Optional.class && p.nestedIfOptional().getNestedParameterType() == Caller.class);
         }
 
         @Override
         public Object resolveArgument(MethodParameter p, ModelAndViewContainer m, NativeWebRequest request, WebDataBinderFactory f) {
-            String[] v = request.getHeader("X-Test-Caller").split(":");
-            return new Caller(v[0], v[1]);
+            String h = request.getHeader("X-Test-Caller");
+            Caller c = h == null ? null : new Caller(h.split(":")[0], h.split(":")[1]);
+            return p.getParameterType() == java.util.Optional.class ? java.util.Optional.ofNullable(c) : c;
         }
     }
 

@@ -346,7 +346,11 @@ class AssetServiceTest {
                 .containsExactly(a.id(), a.sha256(), "image/png", (long) png.length, 10);
 
         AssetService reachable = new AssetService(props(dataDir, "https://kiln.example.com/", false), jdbc);
-        assertThat(reachable.toInputImage(a).publicUrl()).isEqualTo("https://kiln.example.com/v1/assets/" + a.id());
+        String url = reachable.toInputImage(a).publicUrl();
+        assertThat(url).startsWith("https://kiln.example.com/v1/assets/" + a.id() + "?exp=").contains("&sig=");
+        java.util.Map<String, String> q = new java.util.HashMap<>();
+        for (String kv : url.substring(url.indexOf('?') + 1).split("&")) q.put(kv.split("=")[0], kv.split("=")[1]);
+        assertThat(reachable.verifySignature(a.id(), Long.parseLong(q.get("exp")), q.get("sig"))).isTrue();
     }
 
     // ------------------------------------------------------------ deleting

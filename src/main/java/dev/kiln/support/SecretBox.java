@@ -1,4 +1,4 @@
-package dev.kiln.account;
+package dev.kiln.support;
 
 import dev.kiln.config.KilnProperties;
 import java.io.IOException;
@@ -25,7 +25,7 @@ public class SecretBox {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final SecretKeySpec key;
 
-    SecretBox(KilnProperties props) {
+    public SecretBox(KilnProperties props) {
         this.key = new SecretKeySpec(loadKey(props), "AES");
     }
 
