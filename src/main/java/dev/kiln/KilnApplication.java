@@ -16,6 +16,11 @@ public class KilnApplication {
         // The JDK HTTP server behind the sandbox emulators must not delay small answers (Nagle);
         // the setting is read once, when the first such server starts.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        // Kiln keeps hundreds of connections to a busy emulator alive; the default (200) would close
+        // and reopen them all the time.
+        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+            System.setProperty("sun.net.httpserver.maxIdleConnections", "5000");
+        }
         SpringApplication.run(KilnApplication.class, args);
     }
 }

@@ -17,8 +17,20 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class DatabaseConfig {
 
+    /** Connections kept for the API and the engine loops, whatever the job runners are doing. */
+    static final int RESERVED = 4;
+
+    /**
+     * The one DataSource bean (Flyway, JdbcClient and the transaction manager must all share it):
+     * the Hikari pool, with job runners limited to all but {@link #RESERVED} connections.
+     */
     @Bean(destroyMethod = "close")
-    HikariDataSource dataSource(KilnProperties props) {
+    ReservedConnections dataSource(KilnProperties props) {
+        HikariDataSource pool = pool(props);
+        return new ReservedConnections(pool, "kiln-job-", pool.getMaximumPoolSize() - RESERVED, 30_000);
+    }
+
+    private static HikariDataSource pool(KilnProperties props) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("kiln");
         if (props.dbUrl() != null) {
@@ -36,7 +48,10 @@ class DatabaseConfig {
             // API answers 202; otherwise kill -9 could lose the last half second of accepted jobs.
             hc.setJdbcUrl("jdbc:h2:file:" + props.dataDir().resolve("kiln")
                     + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-                    + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000");
+                    + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000"
+                    // Spring closes the pool on shutdown; H2's own shutdown hook must not close the
+                    // database first, under requests still in flight.
+                    + ";DB_CLOSE_ON_EXIT=FALSE");
             hc.setUsername("sa");
             hc.setPassword("");
             hc.setMaximumPoolSize(16);

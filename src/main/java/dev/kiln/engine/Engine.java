@@ -66,7 +66,7 @@ public class Engine {
     @EventListener(ApplicationReadyEvent.class)
     void start() {
         if (dialect.singleProcess()) {
-            int n = store.releaseAllLeases();
+            int n = store.releaseAllLeases(clock.instant());
             if (n > 0) log.info("recovered {} job(s) leased by the previous process", n);
         }
         accounts.recountInFlight();

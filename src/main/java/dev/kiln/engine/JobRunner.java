@@ -43,6 +43,8 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.JsonNode;
@@ -68,6 +70,7 @@ class JobRunner {
     static final long MAX_OUTPUT_BYTES = 2L * 1024 * 1024 * 1024;
     private static final int MAX_FETCH_TRIES = 6;
     private static final int MAX_CANCEL_TRIES = 5;
+    private static final int DB_WRITE_TRIES = 8;
 
     private final JobStore store;
     private final JobStateMachine machine;
@@ -118,8 +121,14 @@ class JobRunner {
             // Changed under us (a cancel, usually): let the tracker look at it afresh.
             store.releaseLease(job.id(), instance.id());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            store.releaseLease(job.id(), instance.id());
+            // Release first: a JDBC call on an interrupted thread may fail (H2 closes its file channel).
+            try {
+                store.releaseLease(job.id(), instance.id());
+            } finally {
+                Thread.currentThread().interrupt();
+            }
+        } catch (TransientDataAccessException | DataAccessResourceFailureException e) {
+            log.warn("job {}: the database is busy ({}); the job resumes when its lease expires", job.id(), e.getMessage());
         } catch (RuntimeException e) {
             log.error("job {} hit an unexpected error; it will be retried when its lease expires", job.id(), e);
         } finally {
@@ -203,12 +212,16 @@ class JobRunner {
     /** Records the remote id; if the job was cancelled meanwhile, tells the provider to stop. */
     private Job submitted(Job j, Context c, Submitted s, Drive d) throws InterruptedException {
         d.polls = 0;
-        Instant firstPoll = clock.instant().plus(firstPollDelay(j, c));
+        // A webhook may have come while the submit was in flight (fast providers, sync modes):
+        // then the first poll is now, not at the ETA.
+        Instant firstPoll = local.takeNudge(j.id()) ? clock.instant() : clock.instant().plus(firstPollDelay(j, c));
         Job t;
         try {
-            t = machine.apply(j, JobChange.phase(Phase.TRACK).remoteId(s.remoteId()).remote(s.remote())
+            // The one write that must not be lost to a busy database: without it the job would
+            // need a reconcile (or fail as ambiguous) although the provider answered.
+            t = durably(() -> machine.apply(j, JobChange.phase(Phase.TRACK).remoteId(s.remoteId()).remote(s.remote())
                     .submitState(SubmitState.SENT).nextAt(firstPoll).polls(0).clearError()
-                    .lease(instance.id(), leaseUntil(firstPoll)));
+                    .lease(instance.id(), leaseUntil(firstPoll))));
         } catch (ConcurrentJobChange e) {
             Job now = store.find(j.id()).orElse(null);
             if (now != null && now.status().terminal()) {
@@ -223,6 +236,19 @@ class JobRunner {
         return waitFor(t);
     }
 
+    /** Retries a write through transient database trouble (lock timeouts, a pool that is briefly exhausted). */
+    private static <T> T durably(java.util.function.Supplier<T> write) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return write.get();
+            } catch (TransientDataAccessException | DataAccessResourceFailureException e) {
+                if (attempt >= DB_WRITE_TRIES) throw e;
+                log.debug("database busy ({}); retrying the write", e.getMessage());
+                Thread.sleep(Backoff.of(Duration.ofMillis(50), 2, Duration.ofSeconds(2), attempt - 1));
+            }
+        }
+    }
+
     private Job reconcile(Job j, Drive d) throws InterruptedException {
         Instant at = j.submittedAt() == null ? clock.instant() : j.submittedAt().plus(RECONCILE_DELAY);
         if (clock.instant().isBefore(at)) {
@@ -235,7 +261,7 @@ class JobRunner {
         try {
             r = c.provider.reconcile(c.account.toProviderAccount(), request(j, c), j.submittedAt());
         } catch (ProviderException e) {
-            r = new Reconciliation.Unknown(e.getMessage());
+            r = new Reconciliation.NotYet(e.getMessage());
         }
         return switch (r) {
             case Reconciliation.Found f when !store.remoteIdTaken(j.provider(), f.submitted().remoteId(), j.id()) -> {
@@ -249,6 +275,15 @@ class JobRunner {
                 log.info("job {}: {} never received the submission; submitting now", j.id(), j.provider());
                 Job t = machine.apply(j, JobChange.fields().submittedAt(clock.instant()));
                 yield submit(t, d);
+            }
+            case Reconciliation.NotYet n -> {
+                Instant next = clock.instant().plus(Backoff.of(Duration.ofSeconds(5), 2, Duration.ofMinutes(2), j.polls()));
+                if (!next.isBefore(j.deadlineAt())) {
+                    yield fail(j, "ambiguous_submission", "Kiln could not tell whether " + j.provider()
+                            + " received this job before its deadline (" + n.reason() + "); it was not resubmitted to avoid paying twice");
+                }
+                log.info("job {}: cannot reconcile yet ({}); asking again at {}", j.id(), n.reason(), next);
+                yield waitFor(machine.apply(j, JobChange.fields().polls(j.polls() + 1).nextAt(next).lease(instance.id(), leaseUntil(next))));
             }
             case Reconciliation.Unknown u -> fail(j, "ambiguous_submission",
                     "Kiln could not tell whether " + j.provider() + " received this job (" + u.reason()
@@ -299,8 +334,11 @@ class JobRunner {
         Instant at = clock.instant().plus(wait);
         boolean hot = wait.compareTo(HOT_WAIT) <= 0;
         if (hot && !force) {
-            // The schedule in the row only matters after a crash, when any time in the past will do.
-            store.renewLease(j.id(), instance.id(), leaseUntil(at));
+            // The schedule in the row only matters after a crash, when any time in the past will do;
+            // the lease is renewed only when less than half of it would be left at the next step.
+            if (j.leaseUntil() == null || j.leaseUntil().isBefore(at.plus(props.lease().dividedBy(2)))) {
+                store.renewLease(j.id(), instance.id(), leaseUntil(at));
+            }
             return waitUntil(j, at);
         }
         Job t = machine.apply(j, JobChange.fields().polls(d.polls).nextAt(at)

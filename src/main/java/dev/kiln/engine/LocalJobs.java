@@ -34,6 +34,12 @@ class LocalJobs {
         return nudged;
     }
 
+    /** Whether the job was nudged since its last wait (a webhook that came while its submit was in flight); clears it. */
+    boolean takeNudge(String jobId) {
+        Semaphore s = nudges.get(jobId);
+        return s != null && s.drainPermits() > 0;
+    }
+
     /** Returns true if this process is driving the job (and it has been nudged). */
     boolean nudge(String jobId) {
         Semaphore s = nudges.get(jobId);

@@ -193,8 +193,12 @@ public class JobStore {
     }
 
     /** At start-up on the embedded database: leases of the previous process are dead. */
-    public int releaseAllLeases() {
-        return jdbc.sql("UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL").update();
+    public int releaseAllLeases(Instant now) {
+        // The jobs a dead process held are due now: their next_at was only its lease's end.
+        return jdbc.sql("""
+                UPDATE jobs SET lease_owner = NULL, lease_until = NULL,
+                       next_at = CASE WHEN next_at IS NOT NULL AND next_at > ? THEN ? ELSE next_at END
+                WHERE lease_owner IS NOT NULL""").params(ts(now), ts(now)).update();
     }
 
     /** A webhook or a cancel asks for attention now; not a state change, so no version bump. */

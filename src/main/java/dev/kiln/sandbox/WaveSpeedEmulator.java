@@ -3,6 +3,7 @@ package dev.kiln.sandbox;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.sandbox.render.SandboxRenderer;
+import dev.kiln.sandbox.render.SandboxVideoRenderer;
 import dev.kiln.support.Ids;
 import dev.kiln.support.Json;
 import java.io.IOException;
@@ -64,6 +65,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private static final Duration RETENTION = Duration.ofDays(7);
     private static final Pattern SIZE = Pattern.compile("(\\d{1,5})\\*(\\d{1,5})");
     private static final int MIN_SIDE = 16;
+    private static final Pattern VIDEO_MODEL = Pattern.compile("(?i)(video|[/-][ti]2v|[/-]wan-)");
     private static final int MAX_SIDE = 4096;
     private static final String BASE64_WITH_WEBHOOK =
             "webhook callback does not support base64 output, please use the normal API to use base64 output";
@@ -488,9 +490,22 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         int count = integer(in, "num_images", 1, 4, 1);
         String format = "png";
         JsonNode f = in.get("output_format");
-        if (f != null && !f.isNull()) {
+        String asked = f == null || f.isNull() ? null : f.isString() ? f.asString() : "?";
+        // A video model: its path says so (…/t2v, …-video, …/i2v) or its input has a frame count.
+        boolean video = in.has("num_frames") || VIDEO_MODEL.matcher(model).find();
+        int frames = 0, fps = 0;
+        if (video) {
+            if (asked != null && !SandboxVideoRenderer.isVideoFormat(asked)) throw new BadInput("output_format must be one of mp4, webm, gif");
+            format = asked == null ? "mp4" : SandboxVideoRenderer.normalize(asked);
+            frames = integer(in, "num_frames", 1, SandboxVideoRenderer.MAX_FRAMES, 16);
+            fps = integer(in, "fps", 1, 120, 16);
+            if (width > SandboxVideoRenderer.MAX_SIDE || height > SandboxVideoRenderer.MAX_SIDE) {
+                throw new BadInput("size out of range for video: each side must be " + MIN_SIDE + ".." + SandboxVideoRenderer.MAX_SIDE);
+            }
+            count = 1;
+        } else if (asked != null) {
             try {
-                format = SandboxRenderer.normalize(f.isString() ? f.asString() : "?");
+                format = SandboxRenderer.normalize(asked);
             } catch (IllegalArgumentException e) {
                 throw new BadInput("output_format must be one of png, jpeg, webp");
             }
@@ -511,7 +526,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         }
         boolean base64 = bool(in, "enable_base64_output");
         bool(in, "enable_sync_mode");
-        return new WaveSpeedPrediction.Spec(prompt.asString(), seed, width, height, count, format, base64);
+        return new WaveSpeedPrediction.Spec(prompt.asString(), seed, width, height, count, format, base64, frames, fps);
     }
 
     private static int integer(ObjectNode in, String field, int min, int max, int dflt) {
@@ -582,9 +597,8 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         String key = p.id + "/" + i;
         WaveSpeedBlobs.Blob b = outputs.get(key);
         if (b != null) return b.bytes();
-        WaveSpeedPrediction.Spec s = p.spec;
-        byte[] bytes = SandboxRenderer.render(s.prompt(), s.seed() + i, s.width(), s.height(), s.format());
-        outputs.put(key, new WaveSpeedBlobs.Blob(bytes, SandboxRenderer.mimeType(s.format()), p.outputName(i)));
+        byte[] bytes = p.spec.render(i);
+        outputs.put(key, new WaveSpeedBlobs.Blob(bytes, p.spec.mimeType(), p.outputName(i)));
         return bytes;
     }
 
@@ -629,6 +643,10 @@ public final class WaveSpeedEmulator implements AutoCloseable {
 
     private void list(HttpExchange ex) throws IOException {
         ObjectNode q = jsonObject(readBody(ex, MAX_JSON), true);
+        if (faults.takeListServerError()) {
+            answer(ex, 500, envelope(500, "Internal server error"));
+            return;
+        }
         int page = integer(q, "page", 1, Integer.MAX_VALUE, 1);
         int pageSize = integer(q, "page_size", 1, 100, 20);
         String model = text(q, "model");
@@ -687,7 +705,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             answer(ex, 404, envelope(404, "not found"));
             return;
         }
-        send(ex, 200, SandboxRenderer.mimeType(p.spec.format()), render(p, index), Map.of("Cache-Control", "max-age=604800"));
+        send(ex, 200, p.spec.mimeType(), render(p, index), Map.of("Cache-Control", "max-age=604800"));
     }
 
     private void media(HttpExchange ex, String rest) throws IOException {

@@ -26,6 +26,7 @@ public final class WaveSpeedFaults {
     private final Counter webhookDuplicated = new Counter();
     private final Counter webhookForged = new Counter();
     private final Counter requestDelayed = new Counter();
+    private final Counter listServerError = new Counter();
     private volatile Duration submitRetryAfter = Duration.ofSeconds(1);
     private volatile Duration pollRetryAfter = Duration.ofSeconds(1);
     private volatile int failCode = 5000;
@@ -59,6 +60,12 @@ public final class WaveSpeedFaults {
      */
     public WaveSpeedFaults dropSubmitsAfterAccepting(int n) {
         submitDropped.set(n);
+        return this;
+    }
+
+    /** The next {@code n} prediction listings ({@code POST /api/v3/predictions}) answer HTTP 500. */
+    public WaveSpeedFaults failListings(int n) {
+        listServerError.set(n);
         return this;
     }
 
@@ -127,7 +134,7 @@ public final class WaveSpeedFaults {
     public void reset() {
         for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped,
                 pollServerError, pollRateLimited, neverComplete, failPrediction, outputExpired, webhookDropped,
-                webhookDuplicated, webhookForged, requestDelayed}) {
+                webhookDuplicated, webhookForged, requestDelayed, listServerError}) {
             c.set(0);
         }
     }
@@ -139,6 +146,7 @@ public final class WaveSpeedFaults {
     boolean takeSubmitMalformed() { return submitMalformed.take(); }
     boolean takeSubmitDropped() { return submitDropped.take(); }
     boolean takePollServerError() { return pollServerError.take(); }
+    boolean takeListServerError() { return listServerError.take(); }
     Duration takePollRateLimit() { return pollRateLimited.take() ? pollRetryAfter : null; }
     boolean takeNeverComplete() { return neverComplete.take(); }
     boolean takeOutputExpired() { return outputExpired.take(); }

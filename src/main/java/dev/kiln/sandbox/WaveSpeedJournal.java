@@ -125,6 +125,10 @@ final class WaveSpeedJournal implements AutoCloseable {
         s.put("count", e.spec().count());
         s.put("format", e.spec().format());
         s.put("base64", e.spec().base64());
+        if (e.spec().video()) {
+            s.put("frames", e.spec().frames());
+            s.put("fps", e.spec().fps());
+        }
         n.put("webhook", e.webhook());
         n.put("created", e.createdAt().toEpochMilli());
         n.put("latency_ms", e.latency().toMillis());
@@ -138,7 +142,7 @@ final class WaveSpeedJournal implements AutoCloseable {
         JsonNode s = n.path("spec");
         WaveSpeedPrediction.Spec spec = new WaveSpeedPrediction.Spec(s.path("prompt").asString(""), s.path("seed").asLong(),
                 s.path("width").asInt(), s.path("height").asInt(), s.path("count").asInt(1), s.path("format").asString("png"),
-                s.path("base64").asBoolean(false));
+                s.path("base64").asBoolean(false), s.path("frames").asInt(0), s.path("fps").asInt(0));
         JsonNode f = n.get("failure");
         return new Entry(n.path("id").asString(), n.path("model").asString(), (ObjectNode) n.path("input"), spec,
                 n.path("webhook").asString(null), Instant.ofEpochMilli(n.path("created").asLong()),

@@ -1,6 +1,7 @@
 package dev.kiln.sandbox;
 
 import dev.kiln.sandbox.render.SandboxRenderer;
+import dev.kiln.sandbox.render.SandboxVideoRenderer;
 import dev.kiln.support.Json;
 import java.time.Instant;
 import java.util.function.IntFunction;
@@ -22,8 +23,33 @@ final class WaveSpeedPrediction {
     /** A task error as WaveSpeed reports it: numeric {@code code} next to {@code error}. */
     record Failure(int code, String message) {}
 
-    /** What to render: the generation parameters taken from the request. */
-    record Spec(String prompt, long seed, int width, int height, int count, String format, boolean base64) {}
+    /**
+     * What to render: the generation parameters taken from the request. {@code frames} and
+     * {@code fps} are 0 for images; a video's format is mp4, webm or gif.
+     */
+    record Spec(String prompt, long seed, int width, int height, int count, String format, boolean base64, int frames, int fps) {
+        Spec(String prompt, long seed, int width, int height, int count, String format, boolean base64) {
+            this(prompt, seed, width, height, count, format, base64, 0, 0);
+        }
+
+        boolean video() {
+            return frames > 0;
+        }
+
+        String mimeType() {
+            return video() ? SandboxVideoRenderer.mimeType(format) : SandboxRenderer.mimeType(format);
+        }
+
+        String extension() {
+            return video() ? SandboxVideoRenderer.normalize(format) : SandboxRenderer.extension(format);
+        }
+
+        byte[] render(int index) {
+            return video()
+                    ? SandboxVideoRenderer.render(format, width, height, frames, fps, prompt, seed + index)
+                    : SandboxRenderer.render(prompt, seed + index, width, height, format);
+        }
+    }
 
     final String id;
     final String model;
@@ -127,7 +153,7 @@ final class WaveSpeedPrediction {
 
     /** The file name of output {@code i}, as served under {@code /outputs/{id}/}. */
     String outputName(int i) {
-        return i + "." + SandboxRenderer.extension(spec.format());
+        return i + "." + spec.extension();
     }
 
     /** The index of the output with this file name, or -1. */

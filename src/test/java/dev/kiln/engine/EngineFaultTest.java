@@ -90,6 +90,15 @@ class EngineFaultTest extends KilnIntegrationTest {
     }
 
     @Test
+    void aReconcileThatCannotListYetAsksAgainInsteadOfFailing() {
+        emulator().faults().dropSubmitsAfterAccepting(1).failListings(2);
+        String p = prompt();
+        JsonNode j = awaitJob(job("sandbox-image", p), Duration.ofSeconds(60));
+        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("succeeded");
+        assertThat(submissionsOf(p)).as("submitted exactly once").isEqualTo(1);
+    }
+
+    @Test
     void anUnreadableSubmitAnswerIsReconciledToo() {
         emulator().faults().malformSubmitAnswers(1);
         String p = prompt();

@@ -47,8 +47,11 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class WaveSpeedProvider implements Provider {
     private static final Pattern MODEL_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*");
-    /** Pages of 100 searched when reconciling; WaveSpeed keeps 7 days of predictions. */
-    private static final int RECONCILE_MAX_PAGES = 20;
+    /**
+     * Pages of 100 searched when reconciling: 10,000 predictions inside the search window (intent
+     * to now); more than that and Kiln cannot be sure.
+     */
+    private static final int RECONCILE_MAX_PAGES = 100;
 
     private final ProviderHttp http;
     private final WaveSpeedConfig config;
@@ -201,6 +204,9 @@ public final class WaveSpeedProvider implements Provider {
         }
         JsonNode wanted = request.renderInput(img -> WaveSpeedInputs.ANY_IMAGE);
         Instant from = intentAt.minus(config.reconcileSkew());
+        // Kiln reconciles only after the submit call ended (and a pause), so this attempt's task,
+        // if any, was created before now: bounding the window keeps the search short on busy accounts.
+        Instant to = Instant.now().plus(config.reconcileSkew());
         List<JsonNode> matches = new ArrayList<>();
         try {
             for (int page = 1; ; page++) {
@@ -212,6 +218,7 @@ public final class WaveSpeedProvider implements Provider {
                 q.put("page_size", 100);
                 q.put("model", model);
                 q.put("created_after", from.toString());
+                q.put("created_before", to.toString());
                 ProviderHttp.Response r = http.postJson(id(), URI.create(api(account, "predictions")), headers(account), q,
                         config.pollTimeout(), true);
                 if (!r.ok()) throw error(r, "listing predictions");
@@ -228,7 +235,7 @@ public final class WaveSpeedProvider implements Provider {
                 if (items.size() < 100 || (total >= 0 && page * 100 >= total)) break;
             }
         } catch (ProviderException e) {
-            return new Reconciliation.Unknown("cannot list WaveSpeed predictions: " + e.getMessage());
+            return new Reconciliation.NotYet("cannot list WaveSpeed predictions: " + e.getMessage());
         }
         if (matches.isEmpty()) return new Reconciliation.NotFound();
         if (matches.size() > 1) {

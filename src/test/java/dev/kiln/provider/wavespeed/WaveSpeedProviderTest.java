@@ -323,10 +323,13 @@ class WaveSpeedProviderTest {
     }
 
     @Test
-    void reconcileIsUnknownWhenTheListCannotBeRead() {
+    void reconcileAsksAgainLaterWhenTheListCannotBeRead() {
         WaveSpeedEmulator e = emulator();
         ProviderAccount wrongKey = new ProviderAccount("acc-1", "wavespeed", "test", e.baseUrl(), "nope", Map.of(), false);
-        assertThat(provider.reconcile(wrongKey, request("x", 1), Instant.now())).isInstanceOf(Reconciliation.Unknown.class);
+        assertThat(provider.reconcile(wrongKey, request("x", 1), Instant.now())).isInstanceOf(Reconciliation.NotYet.class);
+        e.faults().failListings(1);
+        assertThat(provider.reconcile(account(e), request("x", 1), Instant.now())).isInstanceOf(Reconciliation.NotYet.class);
+        assertThat(provider.reconcile(account(e), request("x", 1), Instant.now())).isInstanceOf(Reconciliation.NotFound.class);
     }
 
     @Test
