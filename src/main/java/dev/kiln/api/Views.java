@@ -29,7 +29,7 @@ class Views {
     }
 
     record OutputView(String assetId, String url, String thumbnailUrl, String mime, Integer width, Integer height,
-                      long size, String sha256, Integer frames, Double fps) {}
+                      long size, String sha256, Integer frames, Double fps, Long durationMs) {}
 
     record ErrorView(String code, String message) {}
 
@@ -56,7 +56,7 @@ class Views {
 
     private static JobView view(Job j, List<Asset> outs, Integer queuePosition) {
         List<OutputView> outputs = outs.stream().map(a -> new OutputView(a.id(), "/v1/assets/" + a.id(),
-                "/v1/assets/" + a.id() + "/thumbnail", a.mime(), a.width(), a.height(), a.size(), a.sha256(), a.frames(), a.fps()))
+                "/v1/assets/" + a.id() + "/thumbnail", a.mime(), a.width(), a.height(), a.size(), a.sha256(), a.frames(), a.fps(), a.durationMs()))
                 .toList();
         ErrorView error = j.errorCode() == null || j.status() == JobStatus.SUCCEEDED ? null : new ErrorView(j.errorCode(), j.errorMessage());
         return new JobView(j.id(), j.runId(), j.model(), j.mode(), j.provider(), j.status().wire(), j.progress(),

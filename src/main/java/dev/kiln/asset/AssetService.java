@@ -253,7 +253,9 @@ public class AssetService {
      * finds its type from its bytes, probes it and makes its thumbnail. No row is written: the job
      * engine inserts it with {@link #insertOutput} in the transaction that marks the job succeeded.
      * Images over the pixel limit, and image types ImageIO cannot read (AVIF, HEIC), are stored
-     * without a thumbnail; videos are stored without frames, fps, duration or thumbnail for now.
+     * without a thumbnail. Videos (MP4, WebM) and animated GIFs get their frames, fps and duration
+     * and a poster thumbnail (the first frame) where {@link VideoProbe} can read them; otherwise
+     * those stay null.
      *
      * @param contentTypeHint the type the provider sent, used only when the bytes are not
      *     recognised and it names an image or video type
@@ -269,9 +271,16 @@ public class AssetService {
             Thumbnails.Thumbnail thumb = null;
             boolean ownThumbnail = false;
             if (p.width() != null && p.height() != null && (long) p.width() * p.height() <= probe.maxPixels()) {
-                BufferedImage decoded = probe.decode(staged.file(), p);
-                ownThumbnail = Thumbnails.fits(p.width(), p.height());
-                if (!ownThumbnail) thumb = Thumbnails.render(decoded, p.width(), p.height());
+                if (p.isVideo()) {
+                    // The poster: the first frame, as a still (never fails the output; some codecs have no Java decoder).
+                    BufferedImage first = VideoProbe.poster(staged.file(), mime);
+                    if (first != null) thumb = Thumbnails.render(first, first.getWidth(), first.getHeight());
+                } else {
+                    BufferedImage decoded = probe.decode(staged.file(), p);
+                    // An animated GIF gets a still poster too, like a video: galleries must not play every clip.
+                    ownThumbnail = Thumbnails.fits(p.width(), p.height()) && !p.isAnimated();
+                    if (!ownThumbnail) thumb = Thumbnails.render(decoded, p.width(), p.height());
+                }
             }
             String sha = staged.commit();
             String thumbSha = ownThumbnail ? sha : thumb == null ? null : store.put(thumb.bytes());

@@ -38,10 +38,11 @@ final class MediaProbe {
     /** The image types Kiln accepts as inputs: providers take them and ImageIO decodes them. */
     static final Set<String> INPUT_IMAGE_TYPES = Set.of("image/png", "image/jpeg", "image/webp", "image/gif");
 
-    /** The header facts of a file. Width/height are null where unknown; video fields are null for now. */
+    /** The header facts of a file. Fields are null where unknown; frames, fps and duration only for videos and animated GIFs. */
     record Probe(String mime, Integer width, Integer height, Integer frames, Double fps, Long durationMs) {
         boolean isImage() { return mime.startsWith("image/"); }
         boolean isVideo() { return mime.startsWith("video/"); }
+        boolean isAnimated() { return frames != null && frames > 1; }
     }
 
     private final long maxPixels;
@@ -106,7 +107,12 @@ final class MediaProbe {
         try (ImageInputStream iis = open(file)) {
             ImageReader reader = reader(mime, iis);
             try {
-                return new Probe(mime, reader.getWidth(0), reader.getHeight(0), null, null, null);
+                Probe still = new Probe(mime, reader.getWidth(0), reader.getHeight(0), null, null, null);
+                if (!mime.equals("image/gif")) return still;
+                // An animated GIF is a video too: frames, frame rate and duration.
+                VideoProbe.Facts v = VideoProbe.facts(file, mime);
+                if (v.frames() == null || v.frames() < 2) return still;
+                return new Probe(mime, still.width(), still.height(), v.frames(), v.fps(), v.durationMs());
             } finally {
                 reader.dispose();
             }
@@ -118,12 +124,12 @@ final class MediaProbe {
     }
 
     /**
-     * Video files: the MIME type is known from the magic bytes; frames, fps and duration need a
-     * container parser (MP4 {@code moov}/{@code mvhd}, Matroska {@code Info}) that Kiln does not
-     * have yet, so they stay null and callers must accept that.
+     * Video files: size, frames, fps and duration from the container ({@link VideoProbe}); fields
+     * the file does not give (or a container Kiln cannot read) stay null.
      */
     private static Probe probeVideo(Path file, String mime) {
-        return new Probe(mime, null, null, null, null, null);
+        VideoProbe.Facts v = VideoProbe.facts(file, mime);
+        return new Probe(mime, v.width(), v.height(), v.frames(), v.fps(), v.durationMs());
     }
 
     /** Refuses an image whose header claims more pixels than the limit. */

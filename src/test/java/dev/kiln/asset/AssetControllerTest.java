@@ -168,7 +168,7 @@ class AssetControllerTest {
     }
 
     @Test
-    void videosHaveNoThumbnail() throws Exception {
+    void unreadableVideosHaveNoThumbnail() throws Exception {
         StoredMedia m = service.storeOutput(new ByteArrayInputStream(TestImages.isoMedia("isom")), null, 1000);
         Asset v = service.insertOutput("job_1", 0, "usr_alice", m, false, null);
         mvc.perform(get("/v1/assets/" + v.id()).header("X-Test-Caller", "usr_alice:user"))

@@ -290,8 +290,34 @@ class AssetServiceTest {
         assertThat(service.outputsOf("job_1")).containsExactly(a);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"mp4,video/mp4", "webm,video/webm", "gif,image/gif"})
+    void videoOutputsRecordFramesRateDurationAndAStillPoster(String format, String mime) throws IOException {
+        byte[] clip = dev.kiln.sandbox.render.SandboxVideoRenderer.render(format, 320, 160, 24, 16, "a kiln at dusk", 8);
+        StoredMedia m = service.storeOutput(new ByteArrayInputStream(clip), null, 10_000_000);
+        assertThat(m.mime()).isEqualTo(mime);
+        assertThat(m.width()).isEqualTo(320);
+        assertThat(m.height()).isEqualTo(160);
+        assertThat(m.frames()).isEqualTo(24);
+        assertThat(m.fps()).isCloseTo(16.0, org.assertj.core.data.Offset.offset(0.3));
+        assertThat(m.durationMs()).isBetween(1490L, 1510L);
+        assertThat(service.insertOutput("job_v", 0, "usr_alice", m, true, null).frames()).isEqualTo(24);
+        if (format.equals("webm")) {
+            assertThat(m.thumbSha256()).as("no pure-Java decoder reads jcodec's VP8").isNull();
+            return;
+        }
+        // The poster: a still JPEG of the first frame, scaled to the thumbnail size.
+        assertThat(m.thumbMime()).isEqualTo("image/jpeg");
+        assertThat(m.thumbSha256()).isNotEqualTo(m.sha256());
+        Asset a = service.outputsOf("job_v").getFirst();
+        java.awt.image.BufferedImage poster = javax.imageio.ImageIO.read(service.thumbnailFile(a).toFile());
+        assertThat(poster.getWidth()).isEqualTo(256);
+        assertThat(poster.getHeight()).isEqualTo(128);
+        assertThat(service.find(a.id()).orElseThrow()).extracting(Asset::frames, Asset::durationMs).containsExactly(24, m.durationMs());
+    }
+
     @Test
-    void videoOutputsKeepTheirTypeAndNoThumbnail() throws IOException {
+    void videoOutputsKeepTheirTypeWhenTheyCannotBeRead() throws IOException {
         StoredMedia mp4 = service.storeOutput(new ByteArrayInputStream(TestImages.isoMedia("mp42")), null, 1000);
         assertThat(mp4).isEqualTo(new StoredMedia(mp4.sha256(), "video/mp4", 32, null, null, null, null, null, null, null));
         StoredMedia webm = service.storeOutput(new ByteArrayInputStream(TestImages.ebml("webm")), "application/octet-stream", 1000);

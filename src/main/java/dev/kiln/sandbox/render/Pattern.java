@@ -33,45 +33,131 @@ final class Pattern {
 
     /** Opaque ARGB pixels, row by row. */
     static int[] draw(String prompt, long seed, int width, int height) {
-        SplittableRandom rnd = new SplittableRandom(hash(prompt, seed));
-        int[] palette = palette(rnd);
-
-        // Four waves: along x, along y, diagonal, and rings around a centre.
-        int[] colWave = new int[width];
-        int stepX = step(rnd, 0.5, 2.5, width);
-        int phase = rnd.nextInt();
-        for (int x = 0; x < width; x++, phase += stepX) colWave[x] = SIN[(phase >>> 16) & TABLE_MASK];
-        int stepY = step(rnd, 0.5, 2.5, height);
-        int phaseY = rnd.nextInt();
-        int diagX = step(rnd, 0.5, 3.0, width) * (rnd.nextBoolean() ? 1 : -1);
-        int diagY = step(rnd, 0.5, 3.0, height);
-        int diagPhase = rnd.nextInt();
-        double diagonal = Math.sqrt((double) width * width + (double) height * height);
-        double ringStep = (rnd.nextDouble(1.5, 5.0) * PERIOD) / diagonal;
-        int ringPhase = rnd.nextInt();
-        int cx = rnd.nextInt(width);
-        int cy = rnd.nextInt(height);
-        long[] dx2 = new long[width];
-        for (int x = 0; x < width; x++) dx2[x] = (long) (x - cx) * (x - cx);
-        int bands = 1 + rnd.nextInt(2);
-
-        Shape[] shapes = shapes(rnd, width, height);
-
+        Scene scene = new Scene(prompt, seed, width, height);
         int[] out = new int[width * height];
-        for (int y = 0; y < height; y++) {
-            int rowWave = SIN[((phaseY + y * stepY) >>> 16) & TABLE_MASK];
-            long dy2 = (long) (y - cy) * (y - cy);
-            int d = diagPhase + y * diagY;
-            int base = y * width;
-            for (int x = 0; x < width; x++, d += diagX) {
-                int ring = (int) (Math.sqrt(dx2[x] + dy2) * ringStep) + ringPhase;
-                int v = colWave[x] + rowWave + SIN[(d >>> 16) & TABLE_MASK] + SIN[(ring >>> 16) & TABLE_MASK];
-                out[base + x] = ((v + 1024) * bands) >> 3;
-            }
-            for (Shape s : shapes) s.apply(out, base, y, width);
-            for (int x = 0; x < width; x++) out[base + x] = palette[out[base + x] & 255];
-        }
+        scene.indices(0, 1, out);
+        int[] palette = scene.palette;
+        for (int i = 0; i < out.length; i++) out[i] = palette[out[i] & 255];
         return out;
+    }
+
+    /**
+     * Everything random about one picture, drawn once, so that a video can render many frames of
+     * it: frame {@code f} of {@code n} moves the waves, the shapes and the palette along loops that
+     * close after {@code n} frames (a GIF or a looping video has no seam). Frame 0 is exactly the
+     * still image {@link #draw} makes. The motion comes from a second random stream, so adding it
+     * changed no still image.
+     */
+    static final class Scene {
+        final int width;
+        final int height;
+        /** 256 opaque ARGB colours; {@link #indices} gives indices into it. */
+        final int[] palette;
+        private final int[] colWave;
+        private final int stepY, phaseY, diagX, diagY, diagPhase, ringPhase, bands;
+        private final double ringStep;
+        private final int cx, cy;
+        private final long[] dx2;
+        private final Shape[] shapes;
+        // Motion: whole cycles per clip for each wave, shape orbits, palette turns.
+        private final int colCycles, rowCycles, diagCycles, ringCycles, paletteTurns;
+        private final int[] orbitX, orbitY;
+        private final double[] orbitPhase;
+
+        Scene(String prompt, long seed, int width, int height) {
+            this.width = width;
+            this.height = height;
+            long h = hash(prompt, seed);
+            SplittableRandom rnd = new SplittableRandom(h);
+            palette = palette(rnd);
+
+            // Four waves: along x, along y, diagonal, and rings around a centre.
+            colWave = new int[width];
+            int stepX = step(rnd, 0.5, 2.5, width);
+            int phase = rnd.nextInt();
+            for (int x = 0; x < width; x++, phase += stepX) colWave[x] = phase;
+            stepY = step(rnd, 0.5, 2.5, height);
+            phaseY = rnd.nextInt();
+            diagX = step(rnd, 0.5, 3.0, width) * (rnd.nextBoolean() ? 1 : -1);
+            diagY = step(rnd, 0.5, 3.0, height);
+            diagPhase = rnd.nextInt();
+            double diagonal = Math.sqrt((double) width * width + (double) height * height);
+            ringStep = (rnd.nextDouble(1.5, 5.0) * PERIOD) / diagonal;
+            ringPhase = rnd.nextInt();
+            cx = rnd.nextInt(width);
+            cy = rnd.nextInt(height);
+            dx2 = new long[width];
+            for (int x = 0; x < width; x++) dx2[x] = (long) (x - cx) * (x - cx);
+            bands = 1 + rnd.nextInt(2);
+            shapes = shapes(rnd, width, height);
+
+            SplittableRandom motion = new SplittableRandom(h ^ 0x9E3779B97F4A7C15L);
+            colCycles = cycles(motion);
+            rowCycles = cycles(motion);
+            diagCycles = cycles(motion);
+            ringCycles = cycles(motion);
+            paletteTurns = motion.nextInt(2);
+            orbitX = new int[shapes.length];
+            orbitY = new int[shapes.length];
+            orbitPhase = new double[shapes.length];
+            for (int i = 0; i < shapes.length; i++) {
+                orbitX[i] = (int) (width * motion.nextDouble(0.03, 0.15));
+                orbitY[i] = (int) (height * motion.nextDouble(0.03, 0.15));
+                orbitPhase[i] = motion.nextDouble(2 * Math.PI);
+            }
+        }
+
+        private static int cycles(SplittableRandom motion) {
+            int c = 1 + motion.nextInt(2);
+            return motion.nextBoolean() ? c : -c;
+        }
+
+        /** Palette indices (0..255 once masked) of frame {@code frame} of {@code frames}, row by row, into {@code out}. */
+        void indices(int frame, int frames, int[] out) {
+            int colShift = shift(colCycles, frame, frames);
+            int rowShift = shift(rowCycles, frame, frames);
+            int diagShift = shift(diagCycles, frame, frames);
+            int ringShift = shift(ringCycles, frame, frames) + ringPhase;
+            int paletteShift = (int) ((long) paletteTurns * 256 * frame / frames);
+            Shape[] moved = frame == 0 ? shapes : moved(frame, frames);
+            for (int y = 0; y < height; y++) {
+                int rowWave = SIN[((phaseY + y * stepY + rowShift) >>> 16) & TABLE_MASK];
+                long dy2 = (long) (y - cy) * (y - cy);
+                int d = diagPhase + y * diagY + diagShift;
+                int base = y * width;
+                for (int x = 0; x < width; x++, d += diagX) {
+                    int ring = (int) (Math.sqrt(dx2[x] + dy2) * ringStep) + ringShift;
+                    int v = SIN[((colWave[x] + colShift) >>> 16) & TABLE_MASK] + rowWave
+                            + SIN[(d >>> 16) & TABLE_MASK] + SIN[(ring >>> 16) & TABLE_MASK];
+                    out[base + x] = ((v + 1024) * bands) >> 3;
+                }
+                for (Shape s : moved) s.apply(out, base, y, width);
+                if (paletteShift != 0) for (int x = 0; x < width; x++) out[base + x] += paletteShift;
+            }
+        }
+
+        /** ARGB pixels of one frame. */
+        int[] argb(int frame, int frames) {
+            int[] out = new int[width * height];
+            indices(frame, frames, out);
+            for (int i = 0; i < out.length; i++) out[i] = palette[out[i] & 255];
+            return out;
+        }
+
+        private static int shift(int cycles, int frame, int frames) {
+            return (int) ((long) cycles * PERIOD * frame / frames);
+        }
+
+        private Shape[] moved(int frame, int frames) {
+            Shape[] out = new Shape[shapes.length];
+            double t = 2 * Math.PI * frame / frames;
+            for (int i = 0; i < shapes.length; i++) {
+                int dx = (int) Math.round(orbitX[i] * (StrictMath.cos(t + orbitPhase[i]) - StrictMath.cos(orbitPhase[i])));
+                int dy = (int) Math.round(orbitY[i] * (StrictMath.sin(t + orbitPhase[i]) - StrictMath.sin(orbitPhase[i])));
+                out[i] = shapes[i].moved(dx, dy);
+            }
+            return out;
+        }
     }
 
     /** A fixed-point phase step giving between {@code min} and {@code max} periods over {@code size} pixels. */
@@ -127,9 +213,16 @@ final class Pattern {
     /** Shifts the palette index of the pixels it covers in one row. */
     private sealed interface Shape {
         void apply(int[] idx, int base, int y, int width);
+
+        Shape moved(int dx, int dy);
     }
 
     private record Disc(int cx, int cy, int r, int inner, int shift) implements Shape {
+        @Override
+        public Shape moved(int dx, int dy) {
+            return new Disc(cx + dx, cy + dy, r, inner, shift);
+        }
+
         @Override
         public void apply(int[] idx, int base, int y, int width) {
             long dy2 = (long) (y - cy) * (y - cy);
@@ -147,11 +240,16 @@ final class Pattern {
 
     private record Frame(int x0, int y0, int x1, int y1, int border, int shift) implements Shape {
         @Override
+        public Shape moved(int dx, int dy) {
+            return new Frame(x0 + dx, y0 + dy, x1 + dx, y1 + dy, border, shift);
+        }
+
+        @Override
         public void apply(int[] idx, int base, int y, int width) {
             if (y < y0 || y >= y1) return;
             boolean edgeRow = y < y0 + border || y >= y1 - border;
             int to = Math.min(x1, width);
-            for (int x = x0; x < to; x++) {
+            for (int x = Math.max(0, x0); x < to; x++) {
                 if (edgeRow || x < x0 + border || x >= x1 - border) idx[base + x] += shift;
             }
         }
