@@ -25,10 +25,18 @@ public class Sandbox {
     static final int RATE_PER_MINUTE = 6_000_000;
 
     private final WaveSpeedEmulator wavespeed;
+    private final ReplicateEmulator replicate;
+    private final FalEmulator fal;
+    private final ComfyUiEmulator comfyui;
+    private final RunPodEmulator runpod;
 
     Sandbox(KilnProperties props, AccountStore accounts, Clock clock) {
         if (props.sandbox() == KilnProperties.SandboxMode.OFF) {
             wavespeed = null;
+            replicate = null;
+            fal = null;
+            comfyui = null;
+            runpod = null;
             log.info("sandbox is off (KILN_SANDBOX=off): only configured providers can run jobs");
             return;
         }
@@ -42,8 +50,48 @@ public class Sandbox {
             accounts.upsertRuntime(new AccountStore.Definition(provider, "sandbox", "sandbox", wavespeed.baseUrl(), key, config,
                     true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
         }
-        log.info("sandbox: WaveSpeed emulator at {} (latency {}, failure rate {})", wavespeed.baseUrl(),
-                props.sandboxLatency(), props.sandboxFailRate());
+        replicate = ReplicateEmulator.start(ReplicateEmulator.Config.defaults().withApiToken("sandbox-" + Ids.secretToken())
+                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()));
+        accounts.upsertRuntime(new AccountStore.Definition("replicate", "sandbox", "sandbox", replicate.apiUrl(),
+                replicate.config().apiToken(), Map.of("webhook_secret", replicate.config().webhookSecret()),
+                true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
+        fal = FalEmulator.start(FalEmulator.Config.defaults().withApiKey("sandbox-" + Ids.secretToken())
+                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()));
+        accounts.upsertRuntime(new AccountStore.Definition("fal", "sandbox", "sandbox", fal.baseUrl(),
+                fal.config().apiKey(), Map.of("jwks_url", fal.jwksUrl()), true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
+        // ComfyUI runs one prompt at a time per GPU; the sandbox has a few "GPUs" so batches move.
+        comfyui = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withWorkers(4)
+                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()));
+        accounts.upsertRuntime(new AccountStore.Definition("comfyui", "sandbox", "sandbox", comfyui.baseUrl(), null, Map.of(),
+                true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
+        String runpodKey = "sandbox-" + Ids.secretToken();
+        runpod = RunPodEmulator.start(RunPodEmulator.Config.defaults(runpodKey, "sandbox")
+                .withLatency(props.sandboxLatency()).withFailRate(props.sandboxFailRate()));
+        accounts.upsertRuntime(new AccountStore.Definition("runpod", "sandbox", "sandbox", runpod.baseUrl(), runpodKey,
+                Map.of("endpoint_id", runpod.endpointId()), true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
+        log.info("sandbox (latency {}, failure rate {}): WaveSpeed at {}, Replicate at {}, fal at {}, ComfyUI at {}, RunPod at {}",
+                props.sandboxLatency(), props.sandboxFailRate(), wavespeed.baseUrl(), replicate.apiUrl(), fal.baseUrl(),
+                comfyui.baseUrl(), runpod.baseUrl());
+    }
+
+    /** The Replicate emulator, or null when the sandbox is off. */
+    public ReplicateEmulator replicate() {
+        return replicate;
+    }
+
+    /** The ComfyUI emulator, or null when the sandbox is off. */
+    public ComfyUiEmulator comfyui() {
+        return comfyui;
+    }
+
+    /** The RunPod (worker-comfyui) emulator, or null when the sandbox is off. */
+    public RunPodEmulator runpod() {
+        return runpod;
+    }
+
+    /** The fal emulator, or null when the sandbox is off. */
+    public FalEmulator fal() {
+        return fal;
     }
 
     /** The WaveSpeed emulator, or null when the sandbox is off. */
@@ -54,5 +102,9 @@ public class Sandbox {
     @PreDestroy
     void stop() {
         if (wavespeed != null) wavespeed.close();
+        if (replicate != null) replicate.close();
+        if (fal != null) fal.close();
+        if (comfyui != null) comfyui.close();
+        if (runpod != null) runpod.close();
     }
 }

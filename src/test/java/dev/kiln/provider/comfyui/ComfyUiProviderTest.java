@@ -1,0 +1,320 @@
+package dev.kiln.provider.comfyui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.kiln.provider.Download;
+import dev.kiln.provider.InputImage;
+import dev.kiln.provider.ProviderAccount;
+import dev.kiln.provider.ProviderException;
+import dev.kiln.provider.ProviderHttp;
+import dev.kiln.provider.Reconciliation;
+import dev.kiln.provider.RemoteRef;
+import dev.kiln.provider.RemoteStatus;
+import dev.kiln.provider.SubmitRequest;
+import dev.kiln.provider.Submitted;
+import dev.kiln.sandbox.ComfyUiEmulator;
+import dev.kiln.support.Json;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The ComfyUI adapter against the ComfyUI emulator, over real HTTP and a real websocket. */
+class ComfyUiProviderTest {
+    static final String PONY = """
+            {"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"pony.safetensors"}},
+             "6":{"class_type":"CLIPTextEncode","inputs":{"text":"${prompt}","clip":["4",1]}},
+             "7":{"class_type":"CLIPTextEncode","inputs":{"text":"bad","clip":["4",1]}},
+             "5":{"class_type":"EmptyLatentImage","inputs":{"width":"${width}","height":"${height}","batch_size":1}},
+             "3":{"class_type":"KSampler","inputs":{"seed":"${seed}","steps":"${steps}","cfg":6,"sampler_name":"euler","scheduler":"normal",
+                  "denoise":1.0,"model":["4",0],"positive":["6",0],"negative":["7",0],"latent_image":["5",0]}},
+             "8":{"class_type":"VAEDecode","inputs":{"samples":["3",0],"vae":["4",2]}},
+             "9":{"class_type":"SaveImage","inputs":{"filename_prefix":"pony","images":["8",0]}}}""";
+    static final String IMG2IMG = """
+            {"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"pony.safetensors"}},
+             "6":{"class_type":"CLIPTextEncode","inputs":{"text":"${prompt}","clip":["4",1]}},
+             "11":{"class_type":"LoadImage","inputs":{"image":"${images.reference_image[0]}"}},
+             "12":{"class_type":"VAEEncode","inputs":{"pixels":["11",0],"vae":["4",2]}},
+             "3":{"class_type":"KSampler","inputs":{"seed":"${seed}","steps":2,"cfg":6,"sampler_name":"euler","scheduler":"normal",
+                  "denoise":0.6,"model":["4",0],"positive":["6",0],"negative":["6",0],"latent_image":["12",0]}},
+             "8":{"class_type":"VAEDecode","inputs":{"samples":["3",0],"vae":["4",2]}},
+             "9":{"class_type":"SaveImage","inputs":{"filename_prefix":"i2i","images":["8",0]}}}""";
+
+    final ProviderHttp http = new ProviderHttp(Duration.ofSeconds(2));
+    final ComfyUiProvider provider = new ComfyUiProvider(http, ComfyUiConfig.defaults());
+    final List<AutoCloseable> closeables = new ArrayList<>();
+    int jobs;
+
+    @AfterEach
+    void closeAll() throws Exception {
+        provider.close();
+        for (AutoCloseable c : closeables.reversed()) c.close();
+    }
+
+    ComfyUiEmulator emulator(ComfyUiEmulator.Config c) {
+        ComfyUiEmulator e = ComfyUiEmulator.start(c);
+        closeables.add(e);
+        return e;
+    }
+
+    static ProviderAccount account(ComfyUiEmulator e) {
+        return new ProviderAccount("acct-comfy", "comfyui", "test", e.baseUrl() + "/", null, Map.of(), false);
+    }
+
+    SubmitRequest request(String template, Map<String, List<InputImage>> images, Map<String, Object> params) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("prompt", "a red fox in snow");
+        values.put("width", 96);
+        values.put("height", 64);
+        values.put("seed", 42);
+        values.put("steps", 4);
+        values.putAll(params);
+        return new SubmitRequest("job_" + (++jobs), 1, "pony-v6-xl", "txt2img", "image", null, Json.parse(template), values, images,
+                null, Instant.now().plusSeconds(60), Duration.ofSeconds(1));
+    }
+
+    static InputImage image(int w, int h) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(1, 1, 0xff0000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        byte[] b = out.toByteArray();
+        String sha;
+        try {
+            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return new InputImage("asset_" + sha.substring(0, 8), sha, "image/png", b.length, w, h, null, () -> new ByteArrayInputStream(b));
+    }
+
+    RemoteStatus until(ProviderAccount a, Submitted s, Class<? extends RemoteStatus> kind) {
+        RemoteStatus[] last = {null};
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(30)).until(() -> {
+            last[0] = provider.poll(a, new RemoteRef(s.remoteId(), s.remote()));
+            return kind.isInstance(last[0]);
+        });
+        return last[0];
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static BufferedImage decode(Download d) throws IOException {
+        try (d; InputStream in = d.body()) {
+            return ImageIO.read(in);
+        }
+    }
+
+    @Test
+    void aWorkflowRunsWithProgressOverTheWebsocketAndItsOutputIsFetchedFromView() throws IOException {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withLatency(Duration.ofMillis(800)));
+        ProviderAccount a = account(e);
+        Submitted s = provider.submit(a, request(PONY, Map.of(), Map.of("steps", 8)));
+        assertThat(provider.websocketConnected(a)).isTrue();
+        assertThat(e.submissions()).hasSize(1);
+        assertThat(e.submissions().getFirst().clientId()).isEqualTo(s.remote().get("client_id").asString());
+        assertThat(s.remoteId()).isEqualTo(e.submissions().getFirst().promptId());
+        // Progress comes from the websocket while the sampler runs.
+        double maxProgress = 0;
+        RemoteStatus st;
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while ((st = provider.poll(a, new RemoteRef(s.remoteId(), s.remote()))) instanceof RemoteStatus.Pending p && System.nanoTime() < until) {
+            maxProgress = Math.max(maxProgress, p.progress());
+            sleep(20);
+        }
+        assertThat(maxProgress).isBetween(0.1, 0.99);
+        RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) st;
+        assertThat(done.outputs()).hasSize(1);
+        assertThat(done.outputs().getFirst().url()).contains("/view?filename=pony_00001_.png").contains("type=output");
+        BufferedImage img = decode(provider.open(a, done.outputs().getFirst()));
+        assertThat(img.getWidth()).isEqualTo(96);
+        assertThat(img.getHeight()).isEqualTo(64);
+    }
+
+    @Test
+    void withoutAWebsocketPollingTheHistoryAloneFinishesTheJob() throws IOException {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withLatency(Duration.ofMillis(200)));
+        e.faults().refuseWebsockets(true);
+        ProviderAccount a = account(e);
+        Submitted s = provider.submit(a, request(PONY, Map.of(), Map.of()));
+        assertThat(provider.websocketConnected(a)).isFalse();
+        RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, s, RemoteStatus.Succeeded.class);
+        assertThat(decode(provider.open(a, done.outputs().getFirst())).getWidth()).isEqualTo(96);
+    }
+
+    @Test
+    void aDroppedWebsocketFallsBackToTheHistory() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withLatency(Duration.ofMillis(600)));
+        ProviderAccount a = account(e);
+        Submitted s = provider.submit(a, request(PONY, Map.of(), Map.of()));
+        e.dropWebsockets();
+        assertThat(until(a, s, RemoteStatus.Succeeded.class)).isInstanceOf(RemoteStatus.Succeeded.class);
+    }
+
+    @Test
+    void namedInputImagesAreUploadedAndTheWorkflowNamesThem() throws IOException {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        InputImage ref = image(80, 120);
+        Submitted s = provider.submit(a, request(IMG2IMG, Map.of("reference_image", List.of(ref)), Map.of()));
+        assertThat(e.submissions().getFirst().prompt().get("11").get("inputs").get("image").asString()).isEqualTo(ref.fileName());
+        RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, s, RemoteStatus.Succeeded.class);
+        BufferedImage img = decode(provider.open(a, done.outputs().getFirst()));
+        assertThat(img.getWidth()).isEqualTo(80);
+        assertThat(img.getHeight()).isEqualTo(120);
+    }
+
+    @Test
+    void aRawWorkflowsImagesAreUploadedUnderTheirOwnNames() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        ObjectNode wf = (ObjectNode) Json.parse(IMG2IMG.replace("${images.reference_image[0]}", "photo.png")
+                .replace("${prompt}", "raw").replace("${seed}", "7"));
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("workflow", wf);
+        SubmitRequest r = new SubmitRequest("job_raw", 1, "comfyui-workflow", "workflow", "image", null, Json.parse("\"${workflow}\""),
+                values, Map.of("photo.png", List.of(uncheckedImage(40, 30))), null, Instant.now().plusSeconds(60), Duration.ofSeconds(1));
+        Submitted s = provider.submit(a, r);
+        assertThat(until(a, s, RemoteStatus.Succeeded.class)).isInstanceOf(RemoteStatus.Succeeded.class);
+    }
+
+    static InputImage uncheckedImage(int w, int h) {
+        try {
+            return image(w, h);
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    @Test
+    void nodeErrorsAreRejectedNamingTheNodeItsClassAndTheError() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        String broken = PONY.replace("\"model\":[\"4\",0],", "");
+        assertThatThrownBy(() -> provider.submit(a, request(broken, Map.of(), Map.of())))
+                .isInstanceOfSatisfying(ProviderException.Rejected.class, ex -> {
+                    assertThat(ex.getMessage()).contains("node 3 (KSampler)").contains("Required input is missing: model");
+                    assertThat(ex.providerCode()).isEqualTo("prompt_outputs_failed_validation");
+                });
+        assertThat(e.submissions()).isEmpty();
+    }
+
+    @Test
+    void anExecutionErrorFailsTheJobNamingTheNode() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        e.faults().failExecutions(1, "mat1 and mat2 shapes cannot be multiplied");
+        ProviderAccount a = account(e);
+        Submitted s = provider.submit(a, request(PONY, Map.of(), Map.of()));
+        RemoteStatus.Failed f = (RemoteStatus.Failed) until(a, s, RemoteStatus.Failed.class);
+        assertThat(f.code()).isEqualTo("comfyui_execution_error");
+        assertThat(f.message()).contains("node 3 (KSampler)").contains("mat1 and mat2");
+    }
+
+    @Test
+    void rateLimitsServerErrorsAndBadHistoryAnswersAreSortedForRetry() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        e.faults().rateLimitPrompts(1, Duration.ofSeconds(2));
+        assertThatThrownBy(() -> provider.submit(a, request(PONY, Map.of(), Map.of())))
+                .isInstanceOfSatisfying(ProviderException.RateLimited.class, ex -> assertThat(ex.retryAfter()).isEqualTo(Duration.ofSeconds(2)));
+        e.faults().failPrompts(1);
+        assertThatThrownBy(() -> provider.submit(a, request(PONY, Map.of(), Map.of()))).isInstanceOf(ProviderException.Unavailable.class);
+        assertThat(e.submissions()).isEmpty();
+        Submitted s = provider.submit(a, request(PONY, Map.of(), Map.of()));
+        e.faults().failHistory(1);
+        e.faults().refuseWebsockets(true);
+        e.dropWebsockets();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !provider.websocketConnected(a));
+        assertThatThrownBy(() -> provider.poll(a, new RemoteRef(s.remoteId(), s.remote()))).isInstanceOf(ProviderException.Unavailable.class);
+        assertThat(until(a, s, RemoteStatus.Succeeded.class)).isInstanceOf(RemoteStatus.Succeeded.class);
+    }
+
+    @Test
+    void aMalformedSubmitAnswerIsAmbiguousAndReconciledByThePromptIdKilnChose() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        e.faults().malformPromptAnswers(1);
+        SubmitRequest r = request(PONY, Map.of(), Map.of());
+        assertThatThrownBy(() -> provider.submit(a, r)).isInstanceOf(ProviderException.Ambiguous.class);
+        Reconciliation rec = provider.reconcile(a, r, Instant.now());
+        assertThat(rec).isInstanceOf(Reconciliation.Found.class);
+        Submitted found = ((Reconciliation.Found) rec).submitted();
+        assertThat(found.remoteId()).isEqualTo(e.submissions().getFirst().promptId());
+        assertThat(until(a, found, RemoteStatus.Succeeded.class)).isInstanceOf(RemoteStatus.Succeeded.class);
+        // A request that never reached ComfyUI is provably absent: safe to send.
+        assertThat(provider.reconcile(a, request(PONY, Map.of(), Map.of()), Instant.now())).isInstanceOf(Reconciliation.NotFound.class);
+    }
+
+    @Test
+    void cancelInterruptsARunningPromptAndDeletesAQueuedOne() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        e.faults().neverComplete(1);
+        Submitted running = provider.submit(a, request(PONY, Map.of(), Map.of()));
+        Submitted queued = provider.submit(a, request(PONY, Map.of(), Map.of("seed", 43)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> provider.poll(a, new RemoteRef(running.remoteId(), running.remote()))
+                instanceof RemoteStatus.Pending p && (p.queuePosition() == null || p.queuePosition() == 0));
+        assertThat(provider.poll(a, new RemoteRef(queued.remoteId(), queued.remote()))).isInstanceOfSatisfying(RemoteStatus.Pending.class,
+                p -> assertThat(p.queuePosition()).isEqualTo(1));
+        provider.cancel(a, new RemoteRef(queued.remoteId(), queued.remote()));
+        assertThat(e.deletes()).contains(queued.remoteId());
+        provider.cancel(a, new RemoteRef(running.remoteId(), running.remote()));
+        assertThat(e.interrupts()).contains(running.remoteId());
+        RemoteStatus.Canceled c = (RemoteStatus.Canceled) until(a, running, RemoteStatus.Canceled.class);
+        assertThat(c.message()).contains("interrupted");
+        // The deleted prompt is gone from ComfyUI's records.
+        assertThat(provider.poll(a, new RemoteRef(queued.remoteId(), queued.remote()))).isInstanceOfSatisfying(RemoteStatus.Failed.class,
+                f -> assertThat(f.code()).isEqualTo("comfyui_lost"));
+    }
+
+    @Test
+    void healthReadsSystemStatsAndAnUnreachableServerIsUnhealthy() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        assertThat(provider.health(account(e)).ok()).isTrue();
+        assertThat(provider.health(account(e)).message()).contains("ComfyUI");
+        ProviderAccount dead = new ProviderAccount("x", "comfyui", "dead", "http://127.0.0.1:1", null, Map.of(), false);
+        assertThat(provider.health(dead).ok()).isFalse();
+    }
+
+    @Test
+    void aVideoWorkflowsFilesAreOutputs() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
+        ProviderAccount a = account(e);
+        String video = PONY.replace("\"EmptyLatentImage\",\"inputs\":{\"width\":\"${width}\",\"height\":\"${height}\",\"batch_size\":1}",
+                        "\"EmptyHunyuanLatentVideo\",\"inputs\":{\"width\":\"${width}\",\"height\":\"${height}\",\"length\":9,\"batch_size\":1}")
+                .replace("\"SaveImage\",\"inputs\":{\"filename_prefix\":\"pony\",\"images\":[\"8\",0]}",
+                        "\"VHS_VideoCombine\",\"inputs\":{\"images\":[\"8\",0],\"frame_rate\":8,\"loop_count\":0,\"filename_prefix\":\"clip\","
+                                + "\"format\":\"video/h264-mp4\",\"pingpong\":false,\"save_output\":true}");
+        Submitted s = provider.submit(a, request(video, Map.of(), Map.of()));
+        RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, s, RemoteStatus.Succeeded.class);
+        assertThat(done.outputs().getFirst().filename()).isEqualTo("clip_00001.mp4");
+        assertThat(done.outputs().getFirst().mime()).isEqualTo("video/mp4");
+
+        Submitted gif = provider.submit(a, request(video.replace("video/h264-mp4", "image/gif"), Map.of(), Map.of("seed", 7)));
+        RemoteStatus.Succeeded g = (RemoteStatus.Succeeded) until(a, gif, RemoteStatus.Succeeded.class);
+        assertThat(g.outputs().getFirst().filename()).startsWith("clip_").endsWith(".gif");
+        assertThat(g.outputs().getFirst().mime()).isEqualTo("image/gif");
+    }
+}
