@@ -1,0 +1,201 @@
+package dev.kiln.crash;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.support.Json;
+import dev.kiln.testing.Http;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * SPEC §2.1–2.3 under {@code kill -9}: Kiln runs as a child process, takes a run of
+ * {@value #JOBS} jobs, and is killed three times at different moments — right after the 202,
+ * while jobs are being submitted to the provider, and while outputs are being fetched — and
+ * started again on the same data each time. At the end every accepted job has succeeded (the
+ * sandbox fails nothing), every output downloads with the checksum Kiln recorded, and no job was
+ * sent to the provider twice: the sandbox emulator's journal (its tasks, which outlive the crash
+ * like tasks at a real provider) holds exactly one task per job, the one whose id Kiln recorded.
+ */
+abstract class CrashContract {
+    static final int JOBS = 30;
+    static final Duration START = Duration.ofSeconds(90);
+
+    @TempDir Path dir;
+    private final List<KilnProcess> started = new ArrayList<>();
+    private final List<String> story = new ArrayList<>();
+
+    /** Environment naming the database (nothing for the embedded one). */
+    abstract Map<String, String> database();
+
+    /** Runs after every Kiln process is dead. */
+    void dropDatabase() {}
+
+    @AfterEach
+    void stopAll() {
+        for (KilnProcess k : started) k.close();
+        dropDatabase();
+    }
+
+    @Test
+    void killedThreeTimesMidRunLosesNothingAndSubmitsNothingTwice() throws Exception {
+        Path data = dir.resolve("data");
+        int port = KilnProcess.freePort();
+
+        // 1. Early: killed as soon as the run is accepted.
+        KilnProcess a = start(port, 1);
+        List<String> prompts = new ArrayList<>();
+        String tag = Long.toHexString(System.nanoTime());
+        for (int i = 0; i < JOBS; i++) prompts.add("crash " + tag + " #" + i);
+        tools.jackson.databind.node.ObjectNode body = Json.object().put("model", "sandbox-image");
+        body.set("params", Json.object().put("width", 64).put("height", 64));
+        Http.Answer accepted = a.http.post("/v1/runs", Json.write(body
+                .set("prompts", Json.MAPPER.valueToTree(prompts))));
+        assertThat(accepted.status()).as(accepted.toString()).isEqualTo(202);
+        String runId = accepted.json().get("id").asString();
+        kill(a, "early (right after 202)", runId);
+
+        // 2. Mid-submit: killed when more jobs have a remote id than at start, while others have none yet.
+        KilnProcess b = start(port, 2);
+        int sentBefore = countJobs(b, runId, j -> !j.path("remote_id").isNull());
+        waitFor(b, runId, Duration.ofSeconds(30), jobs -> count(jobs, j -> !j.path("remote_id").isNull()) > sentBefore || sentBefore == JOBS);
+        kill(b, "mid-submit", runId);
+
+        // 3. Mid-download: killed once some jobs have succeeded and others have not.
+        KilnProcess c = start(port, 3);
+        waitFor(c, runId, Duration.ofSeconds(30), jobs -> count(jobs, j -> j.path("status").asString().equals("succeeded")) > 0);
+        kill(c, "mid-download", runId);
+
+        // 4. The last start must finish everything.
+        KilnProcess d = start(port, 4);
+        List<JsonNode> jobs = waitFor(d, runId, Duration.ofSeconds(60),
+                js -> count(js, j -> List.of("succeeded", "failed", "canceled", "timed_out").contains(j.path("status").asString())) == JOBS);
+        String context = String.join("\n", story);
+
+        assertThat(jobs).as(context).hasSize(JOBS);
+        Map<String, String> remoteByPrompt = new LinkedHashMap<>();
+        for (JsonNode j : jobs) {
+            assertThat(j.path("status").asString()).as("job %s after:\n%s", j, context).isEqualTo("succeeded");
+            assertThat(j.path("remote_id").isNull()).as("remote id of %s", j.path("id")).isFalse();
+            remoteByPrompt.put(j.path("prompt").asString(), j.path("remote_id").asString());
+            JsonNode outputs = j.path("outputs");
+            assertThat(outputs.size()).as("outputs of %s (%s), history %s, after:\n%s", j.path("id"), j,
+                    d.http.get("/v1/jobs/" + j.path("id").asString() + "/history").text(), context).isEqualTo(1);
+            for (JsonNode o : outputs) {
+                Http.Answer file = d.http.get(o.path("url").asString());
+                assertThat(file.status()).as("output of %s", j.path("id")).isEqualTo(200);
+                assertThat(sha256(file.body())).isEqualTo(o.path("sha256").asString());
+            }
+        }
+        assertThat(remoteByPrompt.keySet()).containsExactlyInAnyOrderElementsOf(prompts);
+
+        // Exactly one provider task per job, and it is the one Kiln recorded.
+        Map<String, List<String>> tasksByPrompt = journalTasks(data.resolve("sandbox/wavespeed.jsonl"));
+        for (String p : prompts) {
+            assertThat(tasksByPrompt.getOrDefault(p, List.of())).as("provider tasks for '%s' after:\n%s", p, context)
+                    .containsExactly(remoteByPrompt.get(p));
+        }
+        JsonNode run = d.http.get("/v1/runs/" + runId).json();
+        assertThat(run.path("status").asString()).isEqualTo("succeeded");
+        assertThat(run.path("counts").path("succeeded").asInt()).isEqualTo(JOBS);
+        System.out.println(getClass().getSimpleName() + ":\n" + context);
+    }
+
+    private KilnProcess start(int port, int n) {
+        Map<String, String> env = new HashMap<>(database());
+        env.put("KILN_DATA_DIR", dir.resolve("data").toString());
+        env.put("KILN_SANDBOX", "on");
+        env.put("KILN_SANDBOX_LATENCY", "1500ms");
+        env.put("KILN_SANDBOX_FAIL_RATE", "0");
+        // Jobs a dead process held wait out their lease (next_at = lease end) before anyone
+        // reconciles them; a short lease keeps the test short (the default is 30 s).
+        env.put("KILN_LEASE", "5s");
+        long t = System.nanoTime();
+        KilnProcess k = KilnProcess.start(port, env, dir.resolve("kiln-" + n + ".log"), START);
+        started.add(k);
+        story.add("start " + n + " (pid " + k.pid() + ") in " + (System.nanoTime() - t) / 1_000_000 + " ms");
+        return k;
+    }
+
+    private void kill(KilnProcess k, String when, String runId) {
+        String counts;
+        try {
+            List<JsonNode> jobs = jobs(k, runId);
+            counts = "queued " + count(jobs, j -> j.path("status").asString().equals("queued"))
+                    + ", running " + count(jobs, j -> j.path("status").asString().equals("running"))
+                    + ", with remote id " + count(jobs, j -> !j.path("remote_id").isNull())
+                    + ", succeeded " + count(jobs, j -> j.path("status").asString().equals("succeeded"));
+        } catch (RuntimeException e) {
+            counts = "(could not list jobs: " + e + ")";
+        }
+        k.kill();
+        story.add("kill -9 " + when + ": " + counts);
+    }
+
+    private static List<JsonNode> waitFor(KilnProcess k, String runId, Duration max, Predicate<List<JsonNode>> done) {
+        long deadline = System.nanoTime() + max.toNanos();
+        List<JsonNode> jobs = jobs(k, runId);
+        while (!done.test(jobs)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting; jobs: " + summary(jobs) + "\n" + k.logTail());
+            KilnProcess.sleep(25);
+            jobs = jobs(k, runId);
+        }
+        return jobs;
+    }
+
+    private static String summary(List<JsonNode> jobs) {
+        Map<String, Integer> by = new java.util.TreeMap<>();
+        for (JsonNode j : jobs) by.merge(j.path("status").asString() + (j.path("remote_id").isNull() ? "" : "+remote_id"), 1, Integer::sum);
+        return by.toString();
+    }
+
+    private static List<JsonNode> jobs(KilnProcess k, String runId) {
+        List<JsonNode> out = new ArrayList<>();
+        String cursor = null;
+        do {
+            Http.Answer a = k.http.get("/v1/jobs?run=" + runId + "&limit=100" + (cursor == null ? "" : "&cursor=" + cursor));
+            if (a.status() != 200) throw new IllegalStateException("listing jobs: " + a);
+            JsonNode page = a.json();
+            page.path("items").forEach(out::add);
+            cursor = page.path("next_cursor").isNull() || page.path("next_cursor").isMissingNode() ? null : page.path("next_cursor").asString();
+        } while (cursor != null);
+        return out;
+    }
+
+    private static int countJobs(KilnProcess k, String runId, Predicate<JsonNode> p) {
+        return count(jobs(k, runId), p);
+    }
+
+    private static int count(List<JsonNode> jobs, Predicate<JsonNode> p) {
+        return (int) jobs.stream().filter(p).count();
+    }
+
+    /** Task ids in the emulator's journal by the prompt they were created for. */
+    private static Map<String, List<String>> journalTasks(Path journal) throws IOException {
+        Map<String, List<String>> out = new HashMap<>();
+        for (String line : Files.readAllLines(journal)) {
+            if (line.isBlank()) continue;
+            JsonNode n = Json.parse(line);
+            if (!n.has("model")) continue; // a cancel line
+            out.computeIfAbsent(n.path("input").path("prompt").asString(), x -> new ArrayList<>()).add(n.path("id").asString());
+        }
+        return out;
+    }
+
+    private static String sha256(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+}
