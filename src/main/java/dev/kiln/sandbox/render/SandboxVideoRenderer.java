@@ -140,7 +140,34 @@ public final class SandboxVideoRenderer {
         // The channel writes through a view of the buffer: read the first size() bytes of it.
         byte[] bytes = new byte[(int) ch.size()];
         out.duplicate().position(0).get(bytes);
+        clearTimes(ByteBuffer.wrap(bytes), 0, bytes.length);
         return bytes;
+    }
+
+    /**
+     * Zeroes the creation and modification times jcodec stamps into mvhd, tkhd and mdhd: the same
+     * prompt and seed must give the same bytes whenever they are rendered (the emulator renders
+     * again after a restart, and content addressing relies on it).
+     */
+    private static void clearTimes(ByteBuffer b, int from, int to) {
+        int at = from;
+        while (at + 8 <= to) {
+            long size = b.getInt(at) & 0xffffffffL;
+            if (size == 1 && at + 16 <= to) size = b.getLong(at + 8); // jcodec writes mdat with a 64-bit size
+            if (size < 8 || at + size > to) return;
+            String type = new String(new byte[] {b.get(at + 4), b.get(at + 5), b.get(at + 6), b.get(at + 7)},
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
+            switch (type) {
+                case "moov", "trak", "mdia" -> clearTimes(b, at + 8, (int) (at + size));
+                case "mvhd", "tkhd", "mdhd" -> {
+                    int version = b.get(at + 8);
+                    int times = version == 1 ? 16 : 8; // two 64-bit or two 32-bit times after version and flags
+                    for (int i = 0; i < times; i++) b.put(at + 12 + i, (byte) 0);
+                }
+                default -> { }
+            }
+            at += (int) size;
+        }
     }
 
     // ---- WebM / VP8

@@ -56,6 +56,15 @@ class SandboxVideoRendererTest {
         assertThat(differing(luma.get(0), luma.get(6), 12)).isGreaterThan(0.3);
     }
 
+    /** The container's creation times would differ from one second to the next; the bytes must not. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mp4", "webm", "gif"})
+    void theSameInputGivesTheSameBytesLater(String format) throws Exception {
+        byte[] first = SandboxVideoRenderer.render(format, 64, 48, 6, 8, "again", 3);
+        Thread.sleep(1_100);
+        assertThat(SandboxVideoRenderer.render(format, 64, 48, 6, 8, "again", 3)).isEqualTo(first);
+    }
+
     @Test
     void gifHasEveryFrameWithDelaysAddingUpToTheDuration() throws IOException {
         byte[] gif = SandboxVideoRenderer.render("gif", 40, 30, 24, 24, "lanterns", 9);
