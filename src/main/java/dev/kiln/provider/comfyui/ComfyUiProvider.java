@@ -285,7 +285,7 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
             }
             return new Reconciliation.NotFound();
         } catch (ProviderException e) {
-            return new Reconciliation.Unknown("cannot read ComfyUI's queue and history: " + e.getMessage());
+            return new Reconciliation.NotYet("cannot read ComfyUI's queue and history: " + e.getMessage());
         }
     }
 

@@ -236,7 +236,7 @@ public final class ReplicateProvider implements Provider {
                 url = older || next == null || next.isBlank() ? null : next;
             }
         } catch (ProviderException e) {
-            return new Reconciliation.Unknown("cannot list Replicate predictions: " + e.getMessage());
+            return new Reconciliation.NotYet("cannot list Replicate predictions: " + e.getMessage());
         }
         if (matches.isEmpty()) return new Reconciliation.NotFound();
         if (matches.size() > 1) return new Reconciliation.Unknown(matches.size() + " predictions match the submitted input");

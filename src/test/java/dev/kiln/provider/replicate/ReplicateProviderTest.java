@@ -300,11 +300,12 @@ class ReplicateProviderTest {
     }
 
     @Test
-    void reconcileIsUnknownWhenTheListCannotBeRead() {
+    void reconcileAsksAgainLaterWhenTheListCannotBeRead() {
         ReplicateEmulator e = emulator();
         ProviderAccount account = account(e);
         e.close();
-        assertThat(provider.reconcile(account, flux("x", 1), Instant.now())).isInstanceOf(Reconciliation.Unknown.class);
+        // Unreachable now is not "never received": the engine asks again until the deadline.
+        assertThat(provider.reconcile(account, flux("x", 1), Instant.now())).isInstanceOf(Reconciliation.NotYet.class);
     }
 
     // ---- poll faults
