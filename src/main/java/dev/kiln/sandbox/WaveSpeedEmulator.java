@@ -579,7 +579,22 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             if (submissions.size() > config.maxPredictions()) submissions.removeFirst();
         }
         if (webhook != null) webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(json(p)));
+        if (failure == null && !never && !config.latency().isZero()) prerender(p);
         return p;
+    }
+
+    /**
+     * Renders a task's outputs while it "runs", as a real provider computes during its latency:
+     * otherwise every task of a batch would be rendered at once when they all finish together.
+     */
+    private void prerender(WaveSpeedPrediction p) {
+        try {
+            executor.execute(() -> {
+                for (int i = 0; i < p.spec.count(); i++) render(p, i);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // The emulator is closing; the outputs are rendered on demand, if ever.
+        }
     }
 
     private ObjectNode json(WaveSpeedPrediction p) {
