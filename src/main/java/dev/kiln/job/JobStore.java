@@ -4,6 +4,7 @@ import static dev.kiln.db.Db.instant;
 import static dev.kiln.db.Db.integer;
 import static dev.kiln.db.Db.ts;
 
+import dev.kiln.db.Dialect;
 import dev.kiln.db.Db;
 import dev.kiln.support.Json;
 import java.sql.ResultSet;
@@ -29,10 +30,12 @@ public class JobStore {
     private static final RowMapper<Job> MAPPER = JobStore::map;
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
+    private final Dialect dialect;
 
-    JobStore(JdbcClient jdbc, JdbcTemplate template) {
+    JobStore(JdbcClient jdbc, JdbcTemplate template, Dialect dialect) {
         this.jdbc = jdbc;
         this.template = template;
+        this.dialect = dialect;
     }
 
     /** A job to insert, fully resolved. */
@@ -157,10 +160,25 @@ public class JobStore {
      * another claimer holds. Must run inside a short transaction.
      */
     public List<Job> lockDispatchable(Instant now, int limit) {
+        if (dialect == Dialect.POSTGRES) {
+            return jdbc.sql("""
+                    SELECT * FROM jobs WHERE phase = 'dispatch' AND next_at <= ?
+                    ORDER BY priority DESC, id LIMIT ? FOR UPDATE SKIP LOCKED""")
+                    .params(ts(now), limit).query(MAPPER).list();
+        }
+        // H2 locks every row that matches FOR UPDATE before it applies the LIMIT: with a long queue
+        // each round would lock (and write) the whole queue. So pick the ids first, in index order
+        // (the hint and the leading "phase" make H2 read them sorted), then lock only those,
+        // checking again that they are still queued and due.
+        List<String> ids = jdbc.sql("""
+                SELECT id FROM jobs USE INDEX (jobs_dispatch) WHERE phase = 'dispatch' AND next_at <= ?
+                ORDER BY phase, priority DESC, id LIMIT ?""")
+                .params(ts(now), limit).query(String.class).list();
+        if (ids.isEmpty()) return List.of();
         return jdbc.sql("""
-                SELECT * FROM jobs WHERE phase = 'dispatch' AND next_at <= ?
-                ORDER BY priority DESC, id LIMIT ? FOR UPDATE SKIP LOCKED""")
-                .params(ts(now), limit).query(MAPPER).list();
+                SELECT * FROM jobs WHERE id IN (:ids) AND phase = 'dispatch' AND next_at <= :now
+                ORDER BY priority DESC, id FOR UPDATE SKIP LOCKED""")
+                .param("ids", ids).param("now", ts(now)).query(MAPPER).list();
     }
 
     /**

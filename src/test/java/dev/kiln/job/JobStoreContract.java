@@ -48,7 +48,7 @@ abstract class JobStoreContract {
     void setUp() throws Exception {
         ds = dataSource();
         JdbcClient jdbc = JdbcClient.create(ds);
-        store = new JobStore(jdbc, new JdbcTemplate(ds));
+        store = new JobStore(jdbc, new JdbcTemplate(ds), dev.kiln.db.Dialect.of(ds));
         Path dir = Files.createTempDirectory("kiln-test");
         accounts = AccountFixtures.store(jdbc, dir);
         machine = new JobStateMachine(store, accounts, new Outbox(jdbc), e -> events.add((JobEvent) e), clock);
@@ -264,6 +264,34 @@ abstract class JobStoreContract {
         assertThat(first).hasSize(10);
         assertThat(second).doesNotContainAnyElementsOf(first);
         secondClaimerSees(second);
+    }
+
+    @Test
+    void aDispatcherLocksOnlyTheJobsItTakes() throws Exception {
+        List<Job> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) queued.add(insert(0));
+        CountDownLatch firstHolds = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Future<List<String>> a = pool.submit(() -> tx.execute(s -> {
+            List<String> ids = store.lockDispatchable(clock.instant(), 10).stream().map(Job::id).toList();
+            firstHolds.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return ids;
+        }));
+        firstHolds.await();
+        // A job further down the queue stays free: an API cancel of it does not wait for the round.
+        String last = queued.getLast().id();
+        Future<Integer> other = pool.submit(() -> tx.execute(s -> JdbcClient.create(ds)
+                .sql("UPDATE jobs SET priority = priority WHERE id = ?").param(last).update()));
+        assertThat(other.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+        release.countDown();
+        assertThat(a.get()).hasSize(10).doesNotContain(last);
+        pool.shutdown();
     }
 
     /** What a second concurrent claimer gets while the first holds its rows (differs by database). */
