@@ -304,6 +304,12 @@ class JobRunner {
             pool.rateLimited(c.account.id(), e.retryAfter());
             return pollLater(j, c, e.retryAfter() != null ? e.retryAfter() : pollInterval(c, d.polls), true, d);
         } catch (ProviderException.NotFound e) {
+            if (c.account.sandbox()) {
+                // The sandbox's emulators (all but WaveSpeed's) forget their jobs when Kiln restarts.
+                // Nothing was paid, so the job simply runs again rather than fail a demo or a test.
+                return requeue(j, c, "sandbox_lost", "the sandbox lost this job (Kiln restarted); it runs again",
+                        Duration.ZERO, true, false);
+            }
             return fail(j, "remote_lost", "the provider no longer knows this job: " + e.getMessage());
         } catch (ProviderException e) {
             log.debug("job {}: poll failed: {}", j.id(), e.getMessage());
