@@ -1,6 +1,7 @@
 package dev.kiln.provider;
 
 import dev.kiln.support.Json;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import tools.jackson.core.JacksonException;
@@ -131,6 +133,35 @@ public final class ProviderHttp {
             throw new ProviderException.Unavailable(provider, "interrupted", 0, e);
         } catch (IllegalArgumentException e) {
             throw new ProviderException.Unavailable(provider, "cannot reach " + hostOf(uri) + ": " + e.getMessage(), 0, e);
+        }
+    }
+
+    /**
+     * Opens an output the way most providers hand them over: inline base64 (bare or a data: URI)
+     * is decoded; a URL is downloaded without credentials, since outputs live on CDNs or
+     * presigned storage where an API key must not travel.
+     */
+    public Download openOutput(String provider, OutputRef ref, Duration timeout) {
+        if (ref.isInline()) {
+            String b64 = ref.base64();
+            int comma = b64.startsWith("data:") ? b64.indexOf(',') : -1;
+            byte[] bytes;
+            try {
+                bytes = Base64.getDecoder().decode(b64.substring(comma + 1).replaceAll("\\s", ""));
+            } catch (IllegalArgumentException e) {
+                throw new ProviderException.Malformed(provider, "inline output is not base64", 0);
+            }
+            return new Download(new ByteArrayInputStream(bytes), ref.mime(), bytes.length);
+        }
+        return download(provider, outputUri(provider, ref.url()), Map.of(), timeout);
+    }
+
+    /** An output URL as a URI, or a Malformed answer when the provider sent something else. */
+    public static URI outputUri(String provider, String url) {
+        try {
+            return URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new ProviderException.Malformed(provider, "output URL is invalid", 0);
         }
     }
 

@@ -296,12 +296,7 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
     @Override
     public Download open(ProviderAccount account, OutputRef ref) {
         if (ref.url() == null) throw new ProviderException.Rejected(id(), "output without a URL", null, 0);
-        URI uri;
-        try {
-            uri = URI.create(ref.url());
-        } catch (IllegalArgumentException e) {
-            throw new ProviderException.Malformed(id(), "output URL is invalid", 0);
-        }
+        URI uri = ProviderHttp.outputUri(id(), ref.url());
         // The account's credential only goes to the account's own server.
         Map<String, String> h = ref.url().startsWith(base(account) + "/") ? headers(account) : Map.of();
         Download d = http.download(id(), uri, h, config.downloadTimeout());

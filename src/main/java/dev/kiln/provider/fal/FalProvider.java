@@ -18,7 +18,6 @@ import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
 import dev.kiln.support.Json;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -205,25 +204,8 @@ public final class FalProvider implements Provider {
 
     @Override
     public Download open(ProviderAccount account, OutputRef ref) {
-        if (ref.isInline()) {
-            String b64 = ref.base64();
-            int comma = b64.startsWith("data:") ? b64.indexOf(',') : -1;
-            byte[] bytes;
-            try {
-                bytes = Base64.getDecoder().decode(b64.substring(comma + 1).replaceAll("\\s", ""));
-            } catch (IllegalArgumentException e) {
-                throw new ProviderException.Malformed(id(), "inline output is not base64", 0);
-            }
-            return new Download(new ByteArrayInputStream(bytes), ref.mime(), bytes.length);
-        }
-        URI uri;
-        try {
-            uri = URI.create(ref.url());
-        } catch (IllegalArgumentException e) {
-            throw new ProviderException.Malformed(id(), "output URL is invalid", 0);
-        }
         // No Authorization header: outputs live on fal's CDN, and the key must not travel there.
-        return http.download(id(), uri, Map.of(), config.downloadTimeout());
+        return http.openOutput(id(), ref, config.downloadTimeout());
     }
 
     /** fal offers no list of requests, so a submit whose answer was lost cannot be found again. */

@@ -12,13 +12,13 @@ import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.Reconciliation;
 import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
+import dev.kiln.provider.SignedWebhooks;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
 import dev.kiln.support.Json;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -61,12 +61,12 @@ public final class ReplicateProvider implements Provider {
 
     private final ProviderHttp http;
     private final ReplicateConfig config;
-    private final ReplicateWebhookVerifier webhooks;
+    private final SignedWebhooks webhooks;
 
     public ReplicateProvider(ProviderHttp http, ReplicateConfig config) {
         this.http = http;
         this.config = config;
-        this.webhooks = new ReplicateWebhookVerifier(config.webhookTolerance(), this::fetchWebhookSecret);
+        this.webhooks = new SignedWebhooks(config.webhookTolerance(), this::fetchWebhookSecret, new ReplicateWebhookScheme());
     }
 
     @Override
@@ -164,25 +164,8 @@ public final class ReplicateProvider implements Provider {
 
     @Override
     public Download open(ProviderAccount account, OutputRef ref) {
-        if (ref.isInline()) {
-            String b64 = ref.base64();
-            int comma = b64.startsWith("data:") ? b64.indexOf(',') : -1;
-            byte[] bytes;
-            try {
-                bytes = Base64.getDecoder().decode(b64.substring(comma + 1).replaceAll("\\s", ""));
-            } catch (IllegalArgumentException e) {
-                throw new ProviderException.Malformed(id(), "inline output is not base64", 0);
-            }
-            return new Download(new ByteArrayInputStream(bytes), ref.mime(), bytes.length);
-        }
-        URI uri;
-        try {
-            uri = URI.create(ref.url());
-        } catch (IllegalArgumentException e) {
-            throw new ProviderException.Malformed(id(), "output URL is invalid", 0);
-        }
         // No Authorization header: outputs live on replicate.delivery, and the token must not travel there.
-        return http.download(id(), uri, Map.of(), config.downloadTimeout());
+        return http.openOutput(id(), ref, config.downloadTimeout());
     }
 
     // ---- reconcile

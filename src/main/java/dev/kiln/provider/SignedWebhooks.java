@@ -1,16 +1,11 @@
-package dev.kiln.provider.replicate;
+package dev.kiln.provider;
 
-import dev.kiln.provider.ProviderAccount;
-import dev.kiln.provider.WebhookDelivery;
-import dev.kiln.provider.WebhookNotice;
-import dev.kiln.provider.WebhookRejected;
 import dev.kiln.support.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,30 +16,43 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Checks Replicate webhooks, which follow the Standard Webhooks (Svix) scheme: headers
- * {@code webhook-id}, {@code webhook-timestamp} (unix seconds) and {@code webhook-signature}, a
- * space-separated list of {@code v1,<base64>}, each an HMAC-SHA256 over
- * {@code "{id}.{timestamp}.{raw body}"} keyed with the base64-decoded part of the secret after
- * {@code whsec_}. The secret is the account's {@code webhook_secret} setting, or else fetched from
- * {@code GET /webhooks/default/secret} once and cached per account.
+ * Checks webhooks signed in the Standard Webhooks (Svix) shape, which WaveSpeed and Replicate
+ * share: headers {@code webhook-id}, {@code webhook-timestamp} (unix seconds, within a tolerance)
+ * and {@code webhook-signature}, a space-separated list of {@code <version>,<signature>} entries,
+ * each an HMAC-SHA256 over {@code "{id}.{timestamp}.{raw body}"}; the body's {@code id} names the
+ * remote job. The secret is the account's {@code webhook_secret} setting, or else fetched from the
+ * provider once and cached per account (fetched again on a mismatch, at most once a minute, in
+ * case it was rotated). How the key is read from the secret and how an entry is encoded differ by
+ * provider: that is the {@link Scheme}.
  */
-final class ReplicateWebhookVerifier {
+public final class SignedWebhooks {
     /** A fetched secret is fetched again on a mismatch (it may have been rotated), at most this often. */
     private static final Duration REFRESH_AFTER = Duration.ofMinutes(1);
+
+    /** What differs between providers signing this way. */
+    public interface Scheme {
+        /** The HMAC key held by the secret text; throws WebhookRejected when the secret is unusable. */
+        byte[] key(String secret);
+
+        /** The signature one header entry carries, or null when the entry is of another version or malformed. */
+        byte[] signature(String entry);
+    }
 
     private record Cached(String secret, Instant fetchedAt) {}
 
     private final Duration tolerance;
     private final Function<ProviderAccount, String> fetchSecret;
+    private final Scheme scheme;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    /** @param fetchSecret reads the account's signing secret from Replicate; throws WebhookRejected if it cannot */
-    ReplicateWebhookVerifier(Duration tolerance, Function<ProviderAccount, String> fetchSecret) {
+    /** @param fetchSecret reads the account's signing secret from the provider; throws WebhookRejected if it cannot */
+    public SignedWebhooks(Duration tolerance, Function<ProviderAccount, String> fetchSecret, Scheme scheme) {
         this.tolerance = tolerance;
         this.fetchSecret = fetchSecret;
+        this.scheme = scheme;
     }
 
-    WebhookNotice verify(ProviderAccount account, WebhookDelivery delivery) {
+    public WebhookNotice verify(ProviderAccount account, WebhookDelivery delivery) {
         String id = delivery.header("webhook-id");
         String ts = delivery.header("webhook-timestamp");
         String sig = delivery.header("webhook-signature");
@@ -74,15 +82,15 @@ final class ReplicateWebhookVerifier {
             }
         }
 
-        String predictionId;
+        String remoteId;
         try {
             JsonNode body = Json.MAPPER.readTree(delivery.body());
-            predictionId = body == null ? "" : body.path("id").asString("");
+            remoteId = body == null ? "" : body.path("id").asString("");
         } catch (JacksonException e) {
             throw new WebhookRejected("body is not JSON");
         }
-        if (predictionId.isBlank()) throw new WebhookRejected("body carries no prediction id");
-        return new WebhookNotice(predictionId, id);
+        if (remoteId.isBlank()) throw new WebhookRejected("body carries no prediction id");
+        return new WebhookNotice(remoteId, id);
     }
 
     private Cached refresh(ProviderAccount account, String key) {
@@ -91,39 +99,29 @@ final class ReplicateWebhookVerifier {
         return c;
     }
 
-    /** Per account, endpoint and token: a new token may belong to another Replicate user. */
+    /** Per account, endpoint and credential: a new credential may belong to another user of the provider. */
     private static String cacheKey(ProviderAccount account) {
         return account.id() + "|" + account.baseUrl() + "|" + HexFormat.of().formatHex(sha256(String.valueOf(account.secret())));
     }
 
-    /** Whether any {@code v1,<base64>} entry of the space-separated signature header matches. */
-    static boolean signed(String secret, String webhookId, String timestamp, byte[] body, String header) {
-        byte[] expected = hmac(secret, webhookId, timestamp, body);
+    /** Whether any entry of the space-separated signature header matches. */
+    private boolean signed(String secret, String webhookId, String timestamp, byte[] body, String header) {
+        byte[] expected = hmac(scheme.key(secret), webhookId, timestamp, body);
         boolean ok = false;
         for (String part : header.trim().split("\\s+")) {
-            if (!part.startsWith("v1,")) continue;
-            byte[] given;
-            try {
-                given = Base64.getDecoder().decode(part.substring(3));
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
-            // Constant time, every entry checked.
-            ok |= MessageDigest.isEqual(expected, given);
+            byte[] given = scheme.signature(part);
+            // Constant time, and every entry checked, so timing tells nothing about which failed.
+            if (given != null) ok |= MessageDigest.isEqual(expected, given);
         }
         return ok;
     }
 
-    /** HMAC-SHA256 over {@code id.timestamp.body} with the base64-decoded secret. */
-    static byte[] hmac(String secret, String webhookId, String timestamp, byte[] body) {
-        String b64 = secret.startsWith("whsec_") ? secret.substring("whsec_".length()) : secret;
-        byte[] key;
-        try {
-            key = Base64.getDecoder().decode(b64.trim());
-        } catch (IllegalArgumentException e) {
-            throw new WebhookRejected("the webhook secret is not whsec_<base64>");
-        }
-        if (key.length == 0) throw new WebhookRejected("the webhook secret is empty");
+    /** The part of a secret after the {@code whsec_} prefix both providers use. */
+    public static String withoutPrefix(String secret) {
+        return secret.startsWith("whsec_") ? secret.substring("whsec_".length()) : secret;
+    }
+
+    private static byte[] hmac(byte[] key, String webhookId, String timestamp, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
