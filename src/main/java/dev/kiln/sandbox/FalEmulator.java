@@ -10,8 +10,6 @@ import dev.kiln.support.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -146,9 +144,6 @@ public final class FalEmulator implements AutoCloseable {
         }
     }
 
-    static {
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
 
     /** One accepted submit, in arrival order. */
     public record Submission(String id, String model, JsonNode input, String webhook, Instant at) {}
@@ -178,12 +173,9 @@ public final class FalEmulator implements AutoCloseable {
         this.random = new SplittableRandom(config.randomSeed());
         this.webhooks = new EmulatorWebhooks("fal-emulator", config.webhookAttempts(), config.webhookRetryDelay());
         keys.add(newKey());
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        this.server = HttpServer.create(new InetSocketAddress(loopback, config.port()), 1024);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        this.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
+        this.server = EmulatorHttp.loopbackServer(config.port(), executor, this::handle);
+        this.baseUrl = EmulatorHttp.baseUrl(server);
         this.fetcher = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NORMAL).executor(executor).build();
     }

@@ -10,8 +10,6 @@ import dev.kiln.support.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -165,10 +163,6 @@ public final class ReplicateEmulator implements AutoCloseable {
         }
     }
 
-    static {
-        // See WaveSpeedEmulator: without TCP_NODELAY the JDK server's answers wait for delayed ACKs.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
 
     /** One accepted create call, in arrival order. */
     public record Submission(String id, String model, String version, JsonNode input, String webhook, List<String> events,
@@ -195,12 +189,9 @@ public final class ReplicateEmulator implements AutoCloseable {
         this.config = config;
         this.random = new SplittableRandom(config.randomSeed());
         this.webhooks = new EmulatorWebhooks("replicate-emulator", config.webhookAttempts(), config.webhookRetryDelay());
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        this.server = HttpServer.create(new InetSocketAddress(loopback, config.port()), 1024);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        this.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
+        this.server = EmulatorHttp.loopbackServer(config.port(), executor, this::handle);
+        this.baseUrl = EmulatorHttp.baseUrl(server);
         this.fetcher = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NORMAL).executor(executor).build();
     }

@@ -8,8 +8,6 @@ import dev.kiln.support.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -137,10 +135,6 @@ public final class RunPodEmulator implements AutoCloseable {
         }
     }
 
-    static {
-        // As in WaveSpeedEmulator: without TCP_NODELAY the JDK server's split header/body writes wait for delayed ACKs.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
 
     /** Stops the graph run when the job is cancelled or over its execution timeout. */
     private static ComfyMachine.Interrupted stop() {
@@ -169,11 +163,8 @@ public final class RunPodEmulator implements AutoCloseable {
     private RunPodEmulator(Config config) throws IOException {
         this.config = config;
         this.random = new SplittableRandom(config.randomSeed());
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        this.server = HttpServer.create(new InetSocketAddress(loopback, config.port()), 1024);
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        this.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
+        this.server = EmulatorHttp.loopbackServer(config.port(), executor, this::handle);
+        this.baseUrl = EmulatorHttp.baseUrl(server);
         this.webhookClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .executor(executor).build();
     }
