@@ -9,8 +9,6 @@ import dev.kiln.support.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -150,15 +148,6 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         }
     }
 
-    static {
-        // The JDK server flushes headers and body as two TCP segments; with Nagle's algorithm on
-        // (its default) the body then waits for the client's delayed ACK, which cut throughput to a
-        // quarter (250 instead of 900 cycles/s). The JDK reads this once, when its first server
-        // starts, so the emulator must start before any other com.sun.net.httpserver server.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
 
     /** One accepted submit, in arrival order: what a test checks to prove nothing was sent twice. */
     public record Submission(String id, String model, JsonNode input, String webhook, Instant at) {}
@@ -185,12 +174,9 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         this.outputs = new WaveSpeedBlobs(config.outputCacheBytes());
         this.uploads = new WaveSpeedBlobs(config.uploadBytes());
         this.webhooks = new WaveSpeedWebhooks(config.webhookSecret(), faults, config.webhookAttempts(), config.webhookRetryDelay());
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        this.server = HttpServer.create(new InetSocketAddress(loopback, config.port()), 1024);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        this.baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
+        this.server = EmulatorHttp.loopbackServer(config.port(), executor, this::handle);
+        this.baseUrl = EmulatorHttp.baseUrl(server);
     }
 
     /**
@@ -579,22 +565,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             if (submissions.size() > config.maxPredictions()) submissions.removeFirst();
         }
         if (webhook != null) webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(json(p)));
-        if (failure == null && !never && !config.latency().isZero()) prerender(p);
         return p;
-    }
-
-    /**
-     * Renders a task's outputs while it "runs", as a real provider computes during its latency:
-     * otherwise every task of a batch would be rendered at once when they all finish together.
-     */
-    private void prerender(WaveSpeedPrediction p) {
-        try {
-            executor.execute(() -> {
-                for (int i = 0; i < p.spec.count(); i++) render(p, i);
-            });
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // The emulator is closing; the outputs are rendered on demand, if ever.
-        }
     }
 
     private ObjectNode json(WaveSpeedPrediction p) {
