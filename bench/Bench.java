@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 
 /**
  * Kiln's benchmark (issue 2, item 9). Run with JDK 25's single-file launcher, no build step:
- * {@code java bench/Bench.java target/kiln.jar [--jfr DIR] [--repeat N]} (bench/run.sh does it).
+ * {@code java bench/Bench.java server/target/kiln.jar [--jfr DIR] [--repeat N]} (bench/run.sh does it).
  *
  * <p>It starts Kiln in sandbox mode from the jar on a free port with a fresh data dir, twice
  * (sandbox latency is a start-up setting), and measures:
@@ -45,7 +45,7 @@ public class Bench {
     static final List<String> FAILURES = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public static void main(String[] args) throws Exception {
-        Path jar = Path.of(args.length > 0 ? args[0] : "target/kiln.jar");
+        Path jar = Path.of(args.length > 0 ? args[0] : "server/target/kiln.jar");
         Path jfr = null;
         int repeat = 3;
         for (int i = 1; i < args.length; i++) {

@@ -9,5 +9,5 @@ if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"
   for d in /usr/lib/jvm/*25*; do [ -x "$d/bin/java" ] && JAVA_HOME="$d" && break; done
 fi
 export JAVA_HOME
-[ -f target/kiln.jar ] || ./kiln build
-exec "$JAVA_HOME/bin/java" bench/Bench.java target/kiln.jar "$@"
+[ -f server/target/kiln.jar ] || ./kiln build
+exec "$JAVA_HOME/bin/java" bench/Bench.java server/target/kiln.jar "$@"
