@@ -1,28 +1,30 @@
 package dev.kiln.account;
 
+import dev.kiln.provider.ProviderDescriptor;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
- * The accounts configured in the environment (SPEC §3): one per provider whose key is set, each
- * at its {@code *_BASE_URL}. Their secrets stay in memory; their rows keep state and counters.
+ * The accounts configured in the environment (README, "Configuration"): one per provider whose
+ * key is set, each at its {@code *_BASE_URL}, with the variables its {@link ProviderDescriptor}
+ * names. Their secrets stay in memory; their rows keep state and counters.
  */
 @Component
 public class EnvAccounts {
     private static final Logger log = LoggerFactory.getLogger(EnvAccounts.class);
     private final List<String> configuredProviders;
 
-    EnvAccounts(Environment env, AccountStore store, Clock clock) {
-        List<AccountStore.Definition> defs = definitions(env);
+    EnvAccounts(Environment env, List<ProviderDescriptor> descriptors, AccountStore store, Clock clock) {
         List<String> ids = new ArrayList<>();
-        for (AccountStore.Definition d : defs) {
+        for (AccountStore.Definition d : definitions(env::getProperty, descriptors)) {
             store.upsertRuntime(d, clock.instant());
             ids.add(d.provider());
             log.info("provider {} configured from the environment at {}", d.provider(), d.baseUrl());
@@ -35,49 +37,43 @@ public class EnvAccounts {
         return configuredProviders;
     }
 
-    static List<AccountStore.Definition> definitions(Environment env) {
+    static List<AccountStore.Definition> definitions(UnaryOperator<String> env, List<ProviderDescriptor> descriptors) {
         List<AccountStore.Definition> out = new ArrayList<>();
-        String ws = env.getProperty("WAVESPEED_API_KEY");
-        if (present(ws)) {
-            out.add(new AccountStore.Definition("wavespeed", "env", "env",
-                    trim(env.getProperty("WAVESPEED_BASE_URL", "https://api.wavespeed.ai")), ws.trim(),
-                    config(env, "webhook_secret", "WAVESPEED_WEBHOOK_SECRET"), false,
-                    intProp(env, "WAVESPEED_MAX_CONCURRENCY", 2), intProp(env, "WAVESPEED_RATE_PER_MINUTE", 50)));
-        }
-        String rep = env.getProperty("REPLICATE_API_TOKEN");
-        if (present(rep)) {
-            out.add(new AccountStore.Definition("replicate", "env", "env",
-                    trim(env.getProperty("REPLICATE_BASE_URL", "https://api.replicate.com/v1")), rep.trim(),
-                    config(env, "webhook_secret", "REPLICATE_WEBHOOK_SECRET"), false,
-                    intProp(env, "REPLICATE_MAX_CONCURRENCY", 20), intProp(env, "REPLICATE_RATE_PER_MINUTE", 600)));
-        }
-        String fal = env.getProperty("FAL_KEY");
-        if (present(fal)) {
-            out.add(new AccountStore.Definition("fal", "env", "env",
-                    trim(env.getProperty("FAL_BASE_URL", "https://queue.fal.run")), fal.trim(),
-                    Map.of("jwks_url", env.getProperty("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")),
-                    false, intProp(env, "FAL_MAX_CONCURRENCY", 10), intProp(env, "FAL_RATE_PER_MINUTE", 600)));
-        }
-        String rp = env.getProperty("RUNPOD_API_KEY");
-        if (present(rp) && present(env.getProperty("RUNPOD_ENDPOINT_ID"))) {
-            Map<String, String> c = new LinkedHashMap<>();
-            c.put("endpoint_id", env.getProperty("RUNPOD_ENDPOINT_ID").trim());
-            c.put("rest_url", env.getProperty("RUNPOD_REST_URL", "https://rest.runpod.io/v1"));
-            out.add(new AccountStore.Definition("runpod", "env", "env",
-                    trim(env.getProperty("RUNPOD_BASE_URL", "https://api.runpod.ai/v2")), rp.trim(), c, false,
-                    intProp(env, "RUNPOD_MAX_CONCURRENCY", 10), intProp(env, "RUNPOD_RATE_PER_MINUTE", 600)));
-        }
-        String comfy = env.getProperty("COMFYUI_URL");
-        if (present(comfy)) {
-            out.add(new AccountStore.Definition("comfyui", "env", "env", trim(comfy), null, Map.of(), false,
-                    intProp(env, "COMFYUI_MAX_CONCURRENCY", 2), intProp(env, "COMFYUI_RATE_PER_MINUTE", 600)));
+        for (ProviderDescriptor p : descriptors) {
+            AccountStore.Definition d = definition(env, p);
+            if (d != null) out.add(d);
         }
         return out;
     }
 
-    private static Map<String, String> config(Environment env, String key, String var) {
-        String v = env.getProperty(var);
-        return present(v) ? Map.of(key, v.trim()) : Map.of();
+    /** The provider's account from the environment, or null when its key (or URL) or a required setting is unset. */
+    static AccountStore.Definition definition(UnaryOperator<String> env, ProviderDescriptor p) {
+        ProviderDescriptor.Env e = p.env();
+        String key = null;
+        if (e.keyVariable() != null) {
+            key = env.apply(e.keyVariable());
+            if (!present(key)) return null;
+            key = key.trim();
+        }
+        String baseUrl = env.apply(e.baseUrlVariable());
+        if (!present(baseUrl)) {
+            if (e.defaultBaseUrl() == null) return null;
+            baseUrl = e.defaultBaseUrl();
+        }
+        Map<String, String> config = new LinkedHashMap<>();
+        for (ProviderDescriptor.Setting s : p.settings()) {
+            String v = env.apply(s.variable());
+            if (present(v)) {
+                config.put(s.key(), v.trim());
+            } else if (s.required()) {
+                return null;
+            } else if (s.defaultValue() != null) {
+                config.put(s.key(), s.defaultValue());
+            }
+        }
+        return new AccountStore.Definition(p.id(), "env", "env", trim(baseUrl), key, config, false,
+                intProp(env, e.maxConcurrencyVariable(), e.limits().maxConcurrency()),
+                intProp(env, e.ratePerMinuteVariable(), e.limits().ratePerMinute()));
     }
 
     private static boolean present(String s) {
@@ -88,8 +84,8 @@ public class EnvAccounts {
         return url.trim().replaceAll("/+$", "");
     }
 
-    private static int intProp(Environment env, String name, int def) {
-        String v = env.getProperty(name);
+    private static int intProp(UnaryOperator<String> env, String name, int def) {
+        String v = env.apply(name);
         if (!present(v)) return def;
         try {
             int i = Integer.parseInt(v.trim());

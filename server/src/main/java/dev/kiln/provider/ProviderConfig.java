@@ -1,11 +1,11 @@
 package dev.kiln.provider;
 
-import dev.kiln.provider.wavespeed.WaveSpeedConfig;
-import dev.kiln.provider.wavespeed.WaveSpeedProvider;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+/** The shared transport, and the adapters of every provider's {@link ProviderDescriptor}. */
 @Configuration(proxyBeanMethods = false)
 class ProviderConfig {
     @Bean
@@ -13,14 +13,9 @@ class ProviderConfig {
         return new ProviderHttp(Duration.ofSeconds(10));
     }
 
+    /** Closed with the context: some adapters hold connections (ComfyUI's websockets). */
     @Bean
-    Provider wavespeedProvider(ProviderHttp http) {
-        return new WaveSpeedProvider(http, WaveSpeedConfig.defaults("wavespeed"));
-    }
-
-    /** The demo models' provider: the WaveSpeed protocol, always pointed at the sandbox emulator. */
-    @Bean
-    Provider sandboxProvider(ProviderHttp http) {
-        return new WaveSpeedProvider(http, WaveSpeedConfig.defaults("sandbox"));
+    Providers providers(List<ProviderDescriptor> descriptors, ProviderHttp http) {
+        return Providers.of(descriptors, http);
     }
 }

@@ -37,4 +37,9 @@ public record SubmitRequest(
     public JsonNode renderInput(Function<InputImage, JsonNode> imageMapper) {
         return Templates.render(input, values, images, imageMapper);
     }
+
+    /** The placeholders the input template names ({@code prompt}, {@code images.reference_image[0]}, …), in order. */
+    public List<String> placeholders() {
+        return Templates.placeholders(input);
+    }
 }

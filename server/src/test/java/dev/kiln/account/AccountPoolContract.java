@@ -1,16 +1,16 @@
 package dev.kiln.account;
 
-import dev.kiln.support.SecretBox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.kiln.config.KilnProperties;
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.Providers;
 import dev.kiln.provider.wavespeed.WaveSpeedConfig;
 import dev.kiln.provider.wavespeed.WaveSpeedProvider;
-import dev.kiln.sandbox.WaveSpeedEmulator;
+import dev.kiln.support.SecretBox;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -2,6 +2,7 @@ package dev.kiln.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.sandbox.Sandbox;
 import dev.kiln.testing.Http;
 import dev.kiln.testing.KilnIntegrationTest;
@@ -132,14 +133,14 @@ class ApiFlowTest extends KilnIntegrationTest {
 
     @Test
     void cancellingARunningJobCancelsItAtTheProviderToo() {
-        sandbox.wavespeed().faults().neverComplete(1);
+        sandbox.emulator(WaveSpeedEmulator.class).faults().neverComplete(1);
         String id = submitJob("{\"model\":\"sandbox-image\",\"prompt\":\"forever\",\"params\":{\"width\":64,\"height\":64}}");
         JsonNode running = awaitField(id, "remote_id");
         String remote = running.get("remote_id").asString();
         JsonNode canceled = http.post("/v1/jobs/" + id + "/cancel", "").json();
         assertThat(canceled.get("status").asString()).isEqualTo("canceled");
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> List.of("deleted", "cancelled", "canceled").contains(sandbox.wavespeed().status(remote)));
+                .until(() -> List.of("deleted", "cancelled", "canceled").contains(sandbox.emulator(WaveSpeedEmulator.class).status(remote)));
         JsonNode again = http.post("/v1/jobs/" + id + "/cancel", "").json();
         assertThat(again.get("status").asString()).as("a terminal job is returned unchanged").isEqualTo("canceled");
     }
@@ -225,7 +226,7 @@ class ApiFlowTest extends KilnIntegrationTest {
         Http.Answer stored = http.get("/v1/assets/" + input);
         assertThat(stored.status()).isEqualTo(200);
         assertThat(ImageIO.read(new ByteArrayInputStream(stored.body())).getWidth()).isEqualTo(40);
-        var sub = sandbox.wavespeed().submissions().stream().filter(s -> s.id().equals(job.get("remote_id").asString())).findFirst().orElseThrow();
+        var sub = sandbox.emulator(WaveSpeedEmulator.class).submissions().stream().filter(s -> s.id().equals(job.get("remote_id").asString())).findFirst().orElseThrow();
         assertThat(sub.model()).isEqualTo("kiln/sandbox-image/edit");
         assertThat(sub.input().get("images")).hasSize(1);
         assertThat(sub.input().get("images").get(0).asString()).startsWith("http");
@@ -238,7 +239,7 @@ class ApiFlowTest extends KilnIntegrationTest {
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(job.get("provider").asString()).isEqualTo("wavespeed");
         assertThat(job.get("cost").asDouble()).isEqualTo(40.0 * 1024 * 1536 / 262144, org.assertj.core.data.Offset.offset(0.001));
-        var sub = sandbox.wavespeed().submissions().stream().filter(s -> s.id().equals(job.get("remote_id").asString())).findFirst().orElseThrow();
+        var sub = sandbox.emulator(WaveSpeedEmulator.class).submissions().stream().filter(s -> s.id().equals(job.get("remote_id").asString())).findFirst().orElseThrow();
         assertThat(sub.model()).isEqualTo("bytedance/seedream-v4.5");
         assertThat(sub.input().get("size").asString()).isEqualTo("1024*1536");
         assertThat(job.get("outputs").get(0).get("height").asInt()).isEqualTo(1536);

@@ -293,7 +293,7 @@ class AssetServiceTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"mp4,video/mp4", "webm,video/webm", "gif,image/gif"})
     void videoOutputsRecordFramesRateDurationAndAStillPoster(String format, String mime) throws IOException {
-        byte[] clip = dev.kiln.sandbox.render.SandboxVideoRenderer.render(format, 320, 160, 24, 16, "a kiln at dusk", 8);
+        byte[] clip = dev.kiln.emulator.render.SandboxVideoRenderer.render(format, 320, 160, 24, 16, "a kiln at dusk", 8);
         StoredMedia m = service.storeOutput(new ByteArrayInputStream(clip), null, 10_000_000);
         assertThat(m.mime()).isEqualTo(mime);
         assertThat(m.width()).isEqualTo(320);

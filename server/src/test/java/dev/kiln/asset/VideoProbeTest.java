@@ -2,8 +2,8 @@ package dev.kiln.asset;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.sandbox.render.SandboxRenderer;
-import dev.kiln.sandbox.render.SandboxVideoRenderer;
+import dev.kiln.emulator.render.SandboxRenderer;
+import dev.kiln.emulator.render.SandboxVideoRenderer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -3,8 +3,8 @@ package dev.kiln.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.sandbox.Sandbox;
-import dev.kiln.sandbox.WaveSpeedEmulator;
 import dev.kiln.testing.KilnIntegrationTest;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +20,7 @@ class EngineFaultTest extends KilnIntegrationTest {
     Sandbox sandbox;
 
     WaveSpeedEmulator emulator() {
-        return sandbox.wavespeed();
+        return sandbox.emulator(WaveSpeedEmulator.class);
     }
 
     @Autowired

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.kiln.account.AccountStore;
-import dev.kiln.sandbox.FalEmulator;
-import dev.kiln.sandbox.ReplicateEmulator;
+import dev.kiln.emulator.fal.FalEmulator;
+import dev.kiln.emulator.replicate.ReplicateEmulator;
 import dev.kiln.testing.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;

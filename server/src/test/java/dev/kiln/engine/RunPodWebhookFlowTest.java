@@ -7,7 +7,7 @@ import dev.kiln.account.Account;
 import dev.kiln.account.AccountHealth;
 import dev.kiln.account.AccountState;
 import dev.kiln.account.AccountStore;
-import dev.kiln.sandbox.RunPodEmulator;
+import dev.kiln.emulator.runpod.RunPodEmulator;
 import dev.kiln.testing.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;

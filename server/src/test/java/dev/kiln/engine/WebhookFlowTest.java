@@ -3,6 +3,7 @@ package dev.kiln.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.sandbox.Sandbox;
 import dev.kiln.testing.Http;
 import java.io.IOException;
@@ -52,7 +53,7 @@ class WebhookFlowTest {
     @BeforeEach
     void setUp() {
         http = new Http("http://127.0.0.1:" + PORT);
-        sandbox.wavespeed().faults().reset();
+        sandbox.emulator(WaveSpeedEmulator.class).faults().reset();
     }
 
     double webhooks(String outcome) {
@@ -78,7 +79,7 @@ class WebhookFlowTest {
         double before = webhooks("accepted") + webhooks("ignored");
         JsonNode j = run("called back");
         assertThat(j.get("status").asString()).isEqualTo("succeeded");
-        var sub = sandbox.wavespeed().submissions().stream().filter(s -> s.id().equals(j.get("remote_id").asString())).findFirst().orElseThrow();
+        var sub = sandbox.emulator(WaveSpeedEmulator.class).submissions().stream().filter(s -> s.id().equals(j.get("remote_id").asString())).findFirst().orElseThrow();
         assertThat(sub.webhook()).startsWith("http://127.0.0.1:" + PORT + "/webhooks/sandbox?token=");
         await().atMost(Duration.ofSeconds(10)).until(() -> webhooks("accepted") + webhooks("ignored") > before);
     }
@@ -86,7 +87,7 @@ class WebhookFlowTest {
     @Test
     void aForgedWebhookIsRefusedAndTheJobStillFinishesByPolling() {
         double before = webhooks("rejected");
-        sandbox.wavespeed().faults().forgeWebhookSignatures(1);
+        sandbox.emulator(WaveSpeedEmulator.class).faults().forgeWebhookSignatures(1);
         JsonNode j = run("forged");
         assertThat(j.get("status").asString()).isEqualTo("succeeded");
         await().atMost(Duration.ofSeconds(10)).until(() -> webhooks("rejected") > before);
@@ -94,9 +95,9 @@ class WebhookFlowTest {
 
     @Test
     void lostAndDuplicatedWebhooksChangeNothing() {
-        sandbox.wavespeed().faults().dropWebhooks(1);
+        sandbox.emulator(WaveSpeedEmulator.class).faults().dropWebhooks(1);
         assertThat(run("lost").get("status").asString()).isEqualTo("succeeded");
-        sandbox.wavespeed().faults().duplicateWebhooks(1);
+        sandbox.emulator(WaveSpeedEmulator.class).faults().duplicateWebhooks(1);
         JsonNode j = run("duplicated");
         assertThat(j.get("status").asString()).isEqualTo("succeeded");
         assertThat(j.get("outputs")).hasSize(1);

@@ -3,6 +3,7 @@ package dev.kiln.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.provider.ProviderAccount;
 import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.RemoteRef;

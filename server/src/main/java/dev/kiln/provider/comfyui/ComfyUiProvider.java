@@ -1,5 +1,6 @@
 package dev.kiln.provider.comfyui;
 
+import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.Health;
 import dev.kiln.provider.InputImage;

@@ -1,5 +1,6 @@
 package dev.kiln.provider.comfyui;
 
+import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.OutputRef;
 import dev.kiln.provider.RemoteStatus;
 import java.net.URLEncoder;

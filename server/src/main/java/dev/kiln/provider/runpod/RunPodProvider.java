@@ -1,5 +1,6 @@
 package dev.kiln.provider.runpod;
 
+import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.Health;
 import dev.kiln.provider.InputImage;
@@ -17,7 +18,6 @@ import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
-import dev.kiln.provider.comfyui.ComfyWorkflows;
 import dev.kiln.support.Json;
 import java.io.IOException;
 import java.net.URI;

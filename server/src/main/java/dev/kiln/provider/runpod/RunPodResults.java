@@ -1,8 +1,8 @@
 package dev.kiln.provider.runpod;
 
+import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.OutputRef;
 import dev.kiln.provider.RemoteStatus;
-import dev.kiln.provider.comfyui.ComfyWorkflows;
 import dev.kiln.support.Json;
 import java.util.ArrayList;
 import java.util.Base64;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.kiln.emulator.comfyui.ComfyUiEmulator;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.InputImage;
 import dev.kiln.provider.ProviderAccount;
@@ -14,7 +15,6 @@ import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
-import dev.kiln.sandbox.ComfyUiEmulator;
 import dev.kiln.support.Json;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

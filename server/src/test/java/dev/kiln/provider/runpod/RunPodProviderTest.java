@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.kiln.emulator.runpod.RunPodEmulator;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.InputImage;
 import dev.kiln.provider.ProviderAccount;
@@ -18,7 +19,6 @@ import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
-import dev.kiln.sandbox.RunPodEmulator;
 import dev.kiln.support.Json;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

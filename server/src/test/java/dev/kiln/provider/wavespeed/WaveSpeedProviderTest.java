@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.kiln.emulator.render.SandboxRenderer;
+import dev.kiln.emulator.wavespeed.WaveSpeedEmulator;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.Health;
 import dev.kiln.provider.InputImage;
@@ -21,8 +23,6 @@ import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
-import dev.kiln.sandbox.WaveSpeedEmulator;
-import dev.kiln.sandbox.render.SandboxRenderer;
 import dev.kiln.support.Json;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

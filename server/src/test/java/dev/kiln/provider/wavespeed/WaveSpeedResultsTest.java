@@ -2,9 +2,9 @@ package dev.kiln.provider.wavespeed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.emulator.render.SandboxRenderer;
 import dev.kiln.provider.OutputRef;
 import dev.kiln.provider.RemoteStatus;
-import dev.kiln.sandbox.render.SandboxRenderer;
 import dev.kiln.support.Json;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;

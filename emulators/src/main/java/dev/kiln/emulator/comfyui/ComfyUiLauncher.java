@@ -1,0 +1,26 @@
+package dev.kiln.emulator.comfyui;
+
+import dev.kiln.emulator.Emulator;
+import dev.kiln.emulator.Launcher;
+import java.util.Map;
+
+/** Starts the ComfyUI emulator, which takes no key. */
+public final class ComfyUiLauncher implements Launcher {
+    @Override
+    public String service() {
+        return "comfyui";
+    }
+
+    @Override
+    public String title() {
+        return "ComfyUI";
+    }
+
+    @Override
+    public Emulator start(Options o) {
+        // ComfyUI runs one prompt at a time per GPU; the emulator has a few "GPUs" so batches move.
+        ComfyUiEmulator e = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withPort(o.port()).withWorkers(4)
+                .withLatency(o.latency()).withFailRate(o.failRate()));
+        return new Emulator(service(), title(), e.baseUrl(), null, Map.of(), e);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.kiln.emulator.runpod;
+
+import dev.kiln.emulator.comfy.ComfyFolders;
+import dev.kiln.emulator.comfy.ComfyGraph;
+import dev.kiln.emulator.comfy.ComfyMachine;
+import dev.kiln.emulator.support.Json;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The handler of runpod-workers/worker-comfyui 5.x (research/provider-apis.md §3), on the sandbox
+ * graph machine instead of a ComfyUI process: validate the input, "upload" the images by name,
+ * queue the workflow (ComfyUI's validation, turned into worker-comfyui's error text), run it, and
+ * return {@code {"images":[{filename,type:"base64",data}], "errors"?}} or {@code {"error", "details"?}}.
+ * Like the real worker it only collects {@code images} outputs; with {@code videoOutputs} it also
+ * returns the {@code gifs}/{@code videos} files of video nodes in the same list (as worker builds
+ * that handle video do), otherwise it warns that the node produced unhandled output keys.
+ */
+final class WorkerComfyUi {
+    private WorkerComfyUi() {}
+
+    /** The handler's return value. */
+    static ObjectNode handle(JsonNode rawInput, boolean videoOutputs, ComfyMachine.Listener listener) {
+        JsonNode input = rawInput;
+        if (input == null || input.isNull() || input.isMissingNode()) return error("Please provide input", null);
+        if (input.isString()) {
+            try {
+                input = Json.MAPPER.readTree(input.asString());
+            } catch (JacksonException e) {
+                return error("Invalid JSON format in input", null);
+            }
+        }
+        JsonNode workflow = input.get("workflow");
+        if (workflow == null || workflow.isNull()) return error("Missing 'workflow' parameter", null);
+        JsonNode images = input.get("images");
+        if (images != null && !images.isNull()) {
+            boolean ok = images.isArray();
+            if (ok) for (JsonNode i : images) ok &= i.isObject() && i.has("name") && i.has("image");
+            if (!ok) return error("'images' must be a list of objects with 'name' and 'image' keys", null);
+        }
+
+        ComfyFolders folders = new ComfyFolders(512L * 1024 * 1024);
+        if (images != null && images.isArray() && !images.isEmpty()) {
+            List<String> uploadErrors = new ArrayList<>();
+            for (JsonNode i : images) {
+                String name = i.get("name").asString("");
+                String data = i.get("image").asString("");
+                int comma = data.indexOf(',');
+                try {
+                    byte[] blob = Base64.getDecoder().decode((comma >= 0 ? data.substring(comma + 1) : data).replaceAll("\\s", ""));
+                    folders.upload("input", "", name, blob, true);
+                } catch (IllegalArgumentException e) {
+                    uploadErrors.add("Error decoding base64 for " + name + ": " + e.getMessage());
+                }
+            }
+            if (!uploadErrors.isEmpty()) return error("Failed to upload one or more input images", uploadErrors);
+        }
+
+        ComfyGraph.Validation v = ComfyGraph.validate(workflow, folders.inputNames());
+        if (!v.ok()) return error(validationMessage(v), null);
+
+        List<String> errors = new ArrayList<>();
+        Map<String, ObjectNode> outputs;
+        try {
+            outputs = ComfyMachine.run(ComfyGraph.of(workflow), v.outputs(), folders, listener);
+        } catch (ComfyMachine.ExecutionError e) {
+            errors.add("Workflow execution error: Node Type: " + e.nodeType() + ", Node ID: " + e.nodeId() + ", Message: " + e.getMessage());
+            outputs = Map.of();
+        }
+        if (outputs.isEmpty() && errors.isEmpty()) errors.add("No outputs found in history for prompt.");
+
+        ArrayNode data = Json.MAPPER.createArrayNode();
+        for (Map.Entry<String, ObjectNode> node : outputs.entrySet()) {
+            List<String> unhandled = new ArrayList<>();
+            for (Map.Entry<String, JsonNode> key : node.getValue().properties()) {
+                boolean files = key.getKey().equals("images") || (videoOutputs && (key.getKey().equals("gifs") || key.getKey().equals("videos")));
+                if (!files) {
+                    unhandled.add("'" + key.getKey() + "'");
+                    continue;
+                }
+                for (JsonNode f : key.getValue()) {
+                    String type = f.path("type").asString("");
+                    if (type.equals("temp")) continue;
+                    byte[] bytes = folders.get(type, f.path("subfolder").asString(""), f.path("filename").asString(""));
+                    if (bytes == null) {
+                        errors.add("Failed to fetch image data for " + f.path("filename").asString() + " from /view endpoint.");
+                        continue;
+                    }
+                    ObjectNode o = data.addObject();
+                    o.put("filename", f.path("filename").asString());
+                    o.put("type", "base64");
+                    o.put("data", Base64.getEncoder().encodeToString(bytes));
+                }
+            }
+            if (!unhandled.isEmpty()) errors.add("Node " + node.getKey() + " produced unhandled output keys: " + unhandled + ".");
+        }
+        ObjectNode result = Json.object();
+        if (!data.isEmpty()) result.set("images", data);
+        if (!errors.isEmpty()) {
+            ArrayNode e = result.putArray("errors");
+            errors.forEach(e::add);
+        }
+        if (data.isEmpty() && !errors.isEmpty()) return error("Job processing failed", errors);
+        if (data.isEmpty()) {
+            result.put("status", "success_no_images");
+            result.putArray("images");
+        }
+        return result;
+    }
+
+    /** worker-comfyui's text for a ComfyUI 400: "Workflow validation failed:\n• Node 3 (errors): [...]". */
+    static String validationMessage(ComfyGraph.Validation v) {
+        String type = v.error().path("type").asString("");
+        String message = type.equals("prompt_outputs_failed_validation") ? "Workflow validation failed"
+                : v.error().path("message").asString("Workflow validation failed");
+        List<String> details = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : v.nodeErrors().properties()) {
+            for (Map.Entry<String, JsonNode> kv : e.getValue().properties()) {
+                details.add("Node " + e.getKey() + " (" + kv.getKey() + "): " + (kv.getValue().isString() ? kv.getValue().asString() : kv.getValue().toString()));
+            }
+        }
+        if (details.isEmpty()) return message + ". Raw response: " + Json.write(v.errorBody());
+        StringBuilder sb = new StringBuilder(message).append(':');
+        for (String d : details) sb.append("\n• ").append(d);
+        return sb.toString();
+    }
+
+    static ObjectNode error(String message, List<String> details) {
+        ObjectNode o = Json.object();
+        o.put("error", message);
+        if (details != null) {
+            ArrayNode d = o.putArray("details");
+            details.forEach(d::add);
+        }
+        return o;
+    }
+}

@@ -1,0 +1,174 @@
+package dev.kiln.emulator.comfyui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.kiln.emulator.support.Json;
+import dev.kiln.emulator.testing.Http;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** The ComfyUI emulator's HTTP API and websocket, spoken to directly as ComfyUI clients do. */
+class ComfyUiEmulatorTest {
+    static final String GRAPH = """
+            {"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"m.safetensors"}},
+             "6":{"class_type":"CLIPTextEncode","inputs":{"text":"a cat","clip":["4",1]}},
+             "5":{"class_type":"EmptyLatentImage","inputs":{"width":64,"height":32,"batch_size":2}},
+             "3":{"class_type":"KSampler","inputs":{"seed":1,"steps":3,"cfg":6,"sampler_name":"euler","scheduler":"normal","denoise":1,
+                  "model":["4",0],"positive":["6",0],"negative":["6",0],"latent_image":["5",0]}},
+             "8":{"class_type":"VAEDecode","inputs":{"samples":["3",0],"vae":["4",2]}},
+             "9":{"class_type":"SaveImage","inputs":{"filename_prefix":"cat","images":["8",0]}}}""";
+
+    ComfyUiEmulator emulator;
+    final List<WebSocket> sockets = new ArrayList<>();
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @AfterEach
+    void close() {
+        sockets.forEach(WebSocket::abort);
+        if (emulator != null) emulator.close();
+        client.close();
+    }
+
+    Http start(ComfyUiEmulator.Config c) {
+        emulator = ComfyUiEmulator.start(c);
+        return new Http(emulator.baseUrl());
+    }
+
+    List<JsonNode> listen(String clientId) throws Exception {
+        List<JsonNode> got = new CopyOnWriteArrayList<>();
+        StringBuilder partial = new StringBuilder();
+        WebSocket ws = client.newWebSocketBuilder().buildAsync(URI.create(emulator.baseUrl().replace("http", "ws") + "/ws?clientId=" + clientId),
+                new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                        partial.append(data);
+                        if (last) {
+                            got.add(Json.parse(partial.toString()));
+                            partial.setLength(0);
+                        }
+                        w.request(1);
+                        return null;
+                    }
+                }).get(5, TimeUnit.SECONDS);
+        sockets.add(ws);
+        return got;
+    }
+
+    static String prompt(String graph, String clientId) {
+        return "{\"prompt\":" + graph + (clientId == null ? "" : ",\"client_id\":\"" + clientId + "\"") + "}";
+    }
+
+    @Test
+    void theWebsocketTellsTheClientEveryStepAndEndsWithExecutingNullAfterTheHistoryIsWritten() throws Exception {
+        Http http = start(ComfyUiEmulator.Config.defaults().withLatency(Duration.ofMillis(150)));
+        List<JsonNode> got = listen("c1");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !got.isEmpty());
+        assertThat(got.getFirst().get("type").asString()).isEqualTo("status");
+        assertThat(got.getFirst().get("data").get("sid").asString()).isEqualTo("c1");
+        Http.Answer a = http.post("/prompt", prompt(GRAPH, "c1"));
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        String id = a.json().get("prompt_id").asString();
+        assertThat(a.json().get("node_errors").isEmpty()).isTrue();
+        String[] historyAtEnd = {null};
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            boolean end = got.stream().anyMatch(m -> m.get("type").asString().equals("executing") && m.get("data").get("node").isNull());
+            if (end && historyAtEnd[0] == null) historyAtEnd[0] = http.get("/history/" + id).text();
+            return end;
+        });
+        List<String> types = got.stream().filter(m -> !m.get("type").asString().equals("status"))
+                .map(m -> m.get("type").asString() + (m.get("type").asString().equals("executing") ? " " + m.get("data").get("node") : "")).toList();
+        assertThat(types).containsSubsequence("execution_start", "execution_cached", "executing \"3\"", "progress", "progress", "progress",
+                "executing \"9\"", "executed", "execution_success", "executing null");
+        JsonNode executed = got.stream().filter(m -> m.get("type").asString().equals("executed")).findFirst().orElseThrow().get("data");
+        assertThat(executed.get("prompt_id").asString()).isEqualTo(id);
+        assertThat(executed.get("output").get("images")).hasSize(2);
+        JsonNode h = Json.parse(historyAtEnd[0]).get(id);
+        assertThat(h.get("status").get("status_str").asString()).isEqualTo("success");
+        assertThat(h.get("outputs").get("9").get("images").get(1).get("filename").asString()).isEqualTo("cat_00002_.png");
+        Http.Answer file = http.get("/view?filename=cat_00002_.png&subfolder=&type=output");
+        assertThat(file.status()).isEqualTo(200);
+        assertThat(file.header("content-type")).isEqualTo("image/png");
+    }
+
+    @Test
+    void executionMessagesGoOnlyToThePromptsClient() throws Exception {
+        Http http = start(ComfyUiEmulator.Config.defaults());
+        List<JsonNode> other = listen("someone-else");
+        String id = http.post("/prompt", prompt(GRAPH, null)).json().get("prompt_id").asString();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !http.get("/history/" + id).json().isEmpty());
+        assertThat(other).allSatisfy(m -> assertThat(m.get("type").asString()).isEqualTo("status"));
+    }
+
+    @Test
+    void refusedPromptsAnswer400WithNodeErrors() {
+        Http http = start(ComfyUiEmulator.Config.defaults());
+        Http.Answer a = http.post("/prompt", prompt(GRAPH.replace("\"clip\":[\"4\",1]", "\"clip\":[\"77\",1]"), "c"));
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.json().get("error").get("type").asString()).isEqualTo("prompt_outputs_failed_validation");
+        assertThat(a.json().get("node_errors").get("6").get("class_type").asString()).isEqualTo("CLIPTextEncode");
+        Http.Answer none = http.post("/api/prompt", "{}");
+        assertThat(none.status()).isEqualTo(400);
+        assertThat(none.json().get("error").get("type").asString()).isEqualTo("no_prompt");
+        assertThat(http.post("/prompt", "not json").status()).isEqualTo(400);
+    }
+
+    @Test
+    void uploadsKeepOrRenumberNamesAsComfyUiDoes() {
+        Http http = start(ComfyUiEmulator.Config.defaults());
+        assertThat(upload(http, "x.png", "one", false).get("name").asString()).isEqualTo("x.png");
+        assertThat(upload(http, "x.png", "one", false).get("name").asString()).isEqualTo("x.png");
+        assertThat(upload(http, "x.png", "two", false).get("name").asString()).isEqualTo("x (1).png");
+        assertThat(upload(http, "x.png", "three", true).get("name").asString()).isEqualTo("x.png");
+        assertThat(http.get("/view?filename=x.png&type=input").text()).isEqualTo("three");
+        assertThat(http.get("/view?filename=..%2Fsecret&type=input").status()).isEqualTo(400);
+        assertThat(http.get("/view?filename=x.png&subfolder=..&type=input").status()).isEqualTo(403);
+        assertThat(http.get("/view?filename=nope.png").status()).isEqualTo(404);
+        JsonNode info = http.get("/object_info").json();
+        assertThat(info.get("LoadImage").get("input").get("required").get("image").get(0)).hasSize(2);
+        assertThat(info.get("KSampler").get("output").get(0).asString()).isEqualTo("LATENT");
+        assertThat(http.get("/object_info/KSampler").json().has("KSampler")).isTrue();
+        assertThat(http.get("/system_stats").json().get("system").get("comfyui_version").asString()).contains("Kiln sandbox");
+    }
+
+    static JsonNode upload(Http http, String name, String content, boolean overwrite) {
+        String b = "----kiln";
+        String body = "--" + b + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"" + name + "\"\r\nContent-Type: image/png\r\n\r\n"
+                + content + "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"overwrite\"\r\n\r\n" + overwrite + "\r\n--" + b + "--\r\n";
+        Http.Answer a = http.postRaw("/upload/image", "multipart/form-data; boundary=" + b, body.getBytes(StandardCharsets.UTF_8));
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        return a.json();
+    }
+
+    @Test
+    void theQueueShowsRunningAndPendingPromptsWhichCanBeDeletedOrInterrupted() {
+        Http http = start(ComfyUiEmulator.Config.defaults());
+        emulator.faults().neverComplete(1);
+        String running = http.post("/prompt", prompt(GRAPH, "q")).json().get("prompt_id").asString();
+        String pending = http.post("/prompt", prompt(GRAPH, "q")).json().get("prompt_id").asString();
+        await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/queue").json().get("queue_running").size() == 1);
+        JsonNode q = http.get("/queue").json();
+        assertThat(q.get("queue_running").get(0).get(1).asString()).isEqualTo(running);
+        assertThat(q.get("queue_pending").get(0).get(1).asString()).isEqualTo(pending);
+        assertThat(http.get("/prompt").json().get("exec_info").get("queue_remaining").asInt()).isEqualTo(2);
+        assertThat(http.post("/queue", "{\"delete\":[\"" + pending + "\"]}").status()).isEqualTo(200);
+        assertThat(http.get("/queue").json().get("queue_pending")).isEmpty();
+        assertThat(http.post("/interrupt", "{\"prompt_id\":\"" + running + "\"}").status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !http.get("/history/" + running).json().isEmpty());
+        JsonNode h = http.get("/history/" + running).json().get(running);
+        assertThat(h.get("status").get("status_str").asString()).isEqualTo("error");
+        assertThat(h.get("status").get("messages").toString()).contains("execution_interrupted");
+        assertThat(http.get("/history/" + pending).json().isEmpty()).isTrue();
+    }
+}
