@@ -16,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class Emulate {
     static final int DEFAULT_PORT = 9100;
+    /** Held so the setting sticks: the ComfyUI emulator's embedded Tomcat logs its start-up at INFO otherwise. */
+    private static final java.util.logging.Logger TOMCAT = java.util.logging.Logger.getLogger("org.apache");
 
     private Emulate() {}
 
@@ -34,6 +36,7 @@ public final class Emulate {
             usage(System.out);
             return;
         }
+        TOMCAT.setLevel(java.util.logging.Level.WARNING);
         List<Emulator> running = start(options, only);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
