@@ -10,6 +10,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.kiln.support.KilnException;
+import dev.kiln.testing.TestDatabases;
 import dev.kiln.user.Caller;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;

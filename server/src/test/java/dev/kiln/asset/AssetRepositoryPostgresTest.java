@@ -1,19 +1,21 @@
 package dev.kiln.asset;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.kiln.testing.TestDatabases;
 
 /** {@link AssetRepository} on the local PostgreSQL, in a schema of its own. */
 class AssetRepositoryPostgresTest extends AssetRepositoryContract {
-    private final String schema = TestDatabases.newSchemaName();
+    private String schema;
 
     @Override
     HikariDataSource openDatabase() {
-        return TestDatabases.postgres(schema);
+        schema = TestDatabases.newPgSchema();
+        return TestDatabases.pg(schema);
     }
 
     @Override
     void closeDatabase(HikariDataSource ds) throws Exception {
         ds.close();
-        TestDatabases.dropPostgres(schema);
+        TestDatabases.dropPgSchema(schema);
     }
 }

@@ -11,6 +11,7 @@ import dev.kiln.support.ErrorCode;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.Json;
 import dev.kiln.support.KilnException;
+import dev.kiln.testing.TestDatabases;
 import dev.kiln.user.Caller;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -42,7 +42,12 @@ public final class TestDatabases {
     }
 
     public static HikariDataSource pg() {
-        return migrate(pool(pgUrl(newPgSchema()), PG_USER));
+        return pg(newPgSchema());
+    }
+
+    /** A migrated pool on a schema made by {@link #newPgSchema()}; drop it with {@link #dropPgSchema(String)}. */
+    public static HikariDataSource pg(String schema) {
+        return migrate(pool(pgUrl(schema), PG_USER));
     }
 
     public static void dropPgSchema(String schema) {
