@@ -45,7 +45,7 @@ class JobController {
                                   @RequestHeader(name = "Idempotency-Key", required = false) String key) {
         var replay = idempotency.replay(caller.id(), key, "POST /v1/jobs", body);
         if (replay.isPresent()) return replay.get();
-        JobService.Plan plan = jobs.prepare(caller, RequestBodies.parse(body), false, null);
+        JobService.Plan plan = jobs.prepare(caller, RequestBodies.parse(body));
         return idempotency.run(caller.id(), key, "POST /v1/jobs", body, 202,
                 () -> json.writeValueAsString(views.job(jobs.insert(plan).getFirst())));
     }

@@ -33,8 +33,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Accepting, cancelling and deleting jobs. Creation is two steps so that slow checks (fetching
- * input images) happen outside any transaction: {@link #prepare} validates everything and
- * expands the request into jobs; {@link #insert} writes them in the caller's transaction.
+ * input images) happen outside any transaction: {@link #check} validates everything and
+ * {@link #plan} turns the request's variants into jobs (one for a job, {@code run.BatchExpansion}'s
+ * for a run); {@link #insert} writes them in the caller's transaction.
  */
 @Service
 public class JobService {
@@ -67,13 +68,25 @@ public class JobService {
     /** A validated request expanded into the jobs to insert. */
     public record Plan(JobRequest request, List<JobStore.NewJob> jobs, List<Asset> inputs) {}
 
+    /** A request checked completely, its input images stored (by input name) and admitted; not yet jobs. */
+    public record Checked(JobRequest request, Map<String, List<String>> inputIds, List<Asset> inputs) {}
+
+    /** What one job of a request runs: its prompt, its parameters, and its grid cell (empty without a grid). */
+    public record Variant(String prompt, Map<String, Object> params, Map<String, Object> cell) {}
+
+    /** Checks a single job request and plans its one job. */
+    public Plan prepare(Caller caller, tools.jackson.databind.JsonNode body) {
+        Checked c = check(caller, body, false);
+        return plan(caller, c, List.of(new Variant(c.request().prompts().getFirst(), c.request().params(), Map.of())), null);
+    }
+
     /**
      * Validates a job ({@code run=false}) or run request completely — schema, catalogue, input
-     * images (fetched and stored), size limits, admission — and expands it into jobs.
+     * images (fetched and stored), size limits, admission.
      *
      * @throws KilnException 422 listing every bad field, or 503 when the queue is full
      */
-    public Plan prepare(Caller caller, tools.jackson.databind.JsonNode body, boolean run, String runId) {
+    public Checked check(Caller caller, tools.jackson.databind.JsonNode body, boolean run) {
         List<FieldError> errors = new ArrayList<>();
         JobRequest req = JobRequest.parse(body, run, catalog, errors);
         if (req == null) throw KilnException.validation(errors);
@@ -113,7 +126,7 @@ public class JobService {
             throw KilnException.validation(errors);
         }
         admit(req.jobCount());
-        return new Plan(req, expand(caller, req, inputIds, runId), inputs);
+        return new Checked(req, inputIds, inputs);
     }
 
     /** Inserts the planned jobs (in the caller's transaction) and wakes the dispatcher at commit. */
@@ -134,56 +147,30 @@ public class JobService {
         }
     }
 
-    private List<JobStore.NewJob> expand(Caller caller, JobRequest req, Map<String, List<String>> inputIds, String runId) {
+    /** The jobs of a checked request, one per variant, in order (their index in the run, if any). */
+    public Plan plan(Caller caller, Checked checked, List<Variant> variants, String runId) {
+        JobRequest req = checked.request();
         Model m = req.model();
         Instant now = clock.instant();
         Duration timeout = m.timeout() != null ? m.timeout() : props.jobTimeout();
-        String inputs = Json.write(inputIds);
+        String inputs = Json.write(checked.inputIds());
         ObjectNode callback = req.callback() == null ? null : (ObjectNode) req.callback();
-        List<Map<String, Object>> cells = cells(req.grid());
-        List<JobStore.NewJob> jobs = new ArrayList<>();
+        List<JobStore.NewJob> jobs = new ArrayList<>(variants.size());
         int index = 0;
-        for (String prompt : req.prompts()) {
-            for (int copy = 0; copy < req.count(); copy++) {
-                for (Map<String, Object> cell : cells) {
-                    Map<String, Object> params = new LinkedHashMap<>(req.params());
-                    params.putAll(cell);
-                    if (req.count() > 1 && params.get(ParamResolver.SEED) instanceof Number s && s.longValue() >= 0 && !cell.containsKey(ParamResolver.SEED)) {
-                        // Copies of one prompt with a fixed seed step the seed, so they differ (as batch UIs do).
-                        params.put(ParamResolver.SEED, s.longValue() + copy);
-                    }
-                    ParamResolver.randomizeSeed(m, params);
-                    Map<String, Object> vars = new LinkedHashMap<>(params);
-                    vars.put("sandbox_latency", props.sandboxLatency().toMillis() / 1000.0);
-                    BigDecimal cost = BigDecimal.valueOf(Rules.evaluate(m.cost(), vars)).setScale(4, RoundingMode.HALF_UP);
-                    int eta = (int) Math.ceil(Rules.evaluate(m.eta(), vars));
-                    jobs.add(new JobStore.NewJob(Ids.newId("job"), runId, runId == null ? null : index, caller.id(), m.id(),
-                            req.mode(), req.priority(), prompt, req.negativePrompt(), Json.write(params), inputs,
-                            cell.isEmpty() ? null : Json.write(cell), MAX_ATTEMPTS, cost, eta, Ids.secretToken(),
-                            callback == null ? null : Json.write(callback), now.plus(timeout), now));
-                    index++;
-                }
-            }
+        for (Variant v : variants) {
+            Map<String, Object> params = new LinkedHashMap<>(v.params());
+            ParamResolver.randomizeSeed(m, params);
+            Map<String, Object> vars = new LinkedHashMap<>(params);
+            vars.put("sandbox_latency", props.sandboxLatency().toMillis() / 1000.0);
+            BigDecimal cost = BigDecimal.valueOf(Rules.evaluate(m.cost(), vars)).setScale(4, RoundingMode.HALF_UP);
+            int eta = (int) Math.ceil(Rules.evaluate(m.eta(), vars));
+            jobs.add(new JobStore.NewJob(Ids.newId("job"), runId, runId == null ? null : index, caller.id(), m.id(),
+                    req.mode(), req.priority(), v.prompt(), req.negativePrompt(), Json.write(params), inputs,
+                    v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, Ids.secretToken(),
+                    callback == null ? null : Json.write(callback), now.plus(timeout), now));
+            index++;
         }
-        return jobs;
-    }
-
-    /** The cartesian product of the grid, in the order given; one empty cell without a grid. */
-    static List<Map<String, Object>> cells(Map<String, List<Object>> grid) {
-        List<Map<String, Object>> cells = new ArrayList<>();
-        cells.add(new LinkedHashMap<>());
-        for (Map.Entry<String, List<Object>> axis : grid.entrySet()) {
-            List<Map<String, Object>> next = new ArrayList<>();
-            for (Map<String, Object> c : cells) {
-                for (Object v : axis.getValue()) {
-                    Map<String, Object> n = new LinkedHashMap<>(c);
-                    n.put(axis.getKey(), v);
-                    next.add(n);
-                }
-            }
-            cells = next;
-        }
-        return cells;
+        return new Plan(req, jobs, checked.inputs());
     }
 
     /** The job if the caller may see it. */

@@ -17,8 +17,8 @@ import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Runs (batches): prompts × count × grid expanded into jobs at submission. A run is a view of its
- * jobs; it has no worker of its own (DESIGN-NOTES §8).
+ * Runs (batches): prompts × count × grid expanded into jobs at submission ({@link BatchExpansion}).
+ * A run is a view of its jobs; it has no worker of its own.
  */
 @Service
 public class RunService {
@@ -40,7 +40,8 @@ public class RunService {
     /** Validates and expands a run request (slow checks included); nothing is written. */
     public Prepared prepare(Caller caller, JsonNode body) {
         String id = Ids.newId("run");
-        JobService.Plan plan = jobs.prepare(caller, body, true, id);
+        JobService.Checked checked = jobs.check(caller, body, true);
+        JobService.Plan plan = jobs.plan(caller, checked, BatchExpansion.expand(checked.request()), id);
         Run run = new Run(id, caller.id(), plan.request().model().id(), plan.request().mode(), plan.jobs().size(), body,
                 clock.instant());
         return new Prepared(run, plan);

@@ -99,15 +99,4 @@ class JobRequestTest {
                 .containsExactlyInAnyOrder("prompts[1]", "count");
         assertThat(fields("{\"model\":\"sandbox-image\",\"prompt\":\"a\",\"count\":2}", false)).containsExactly("count");
     }
-
-    @Test
-    void gridCellsAreTheCartesianProductInOrder() {
-        var cells = JobService.cells(new java.util.LinkedHashMap<>(Map.of("a", List.<Object>of(1, 2))));
-        assertThat(cells).hasSize(2);
-        var g = new java.util.LinkedHashMap<String, List<Object>>();
-        g.put("w", List.of(1, 2));
-        g.put("f", List.of("x", "y", "z"));
-        assertThat(JobService.cells(g)).hasSize(6).first().isEqualTo(Map.of("w", 1, "f", "x"));
-        assertThat(JobService.cells(Map.of())).containsExactly(Map.of());
-    }
 }
