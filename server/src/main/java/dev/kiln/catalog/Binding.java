@@ -1,7 +1,6 @@
 package dev.kiln.catalog;
 
 import java.util.Map;
-import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -17,9 +16,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public record Binding(String provider, String remote, JsonNode input, Map<String, ModeOverride> modes, JsonNode options,
                       Map<String, String> derive) {
-
-    /** The protocols Kiln speaks. {@code sandbox} is the built-in emulator, for demo models. */
-    public static final Set<String> PROVIDERS = Set.of("sandbox", "wavespeed", "replicate", "fal", "runpod", "comfyui");
 
     public Binding {
         modes = modes == null ? Map.of() : Map.copyOf(modes);

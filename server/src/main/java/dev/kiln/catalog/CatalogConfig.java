@@ -7,7 +7,7 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class CatalogConfig {
     @Bean
-    Catalog catalog(KilnProperties props) {
-        return CatalogLoader.load(props.catalogDir());
+    Catalog catalog(KilnProperties props, BindingTargets providers) {
+        return CatalogLoader.load(props.catalogDir(), providers);
     }
 }

@@ -40,7 +40,8 @@ public final class CatalogLoader {
 
     private CatalogLoader() {}
 
-    public static Catalog load(String userDir) {
+    /** The shipped catalogue plus the files in {@code userDir} (may be null), checked against {@code targets}. */
+    public static Catalog load(String userDir, BindingTargets targets) {
         List<String> problems = new ArrayList<>();
         Map<String, Model> models = new LinkedHashMap<>();
         try {
@@ -48,7 +49,7 @@ public final class CatalogLoader {
             java.util.Arrays.sort(shipped, java.util.Comparator.comparing(Resource::getFilename));
             for (Resource r : shipped) {
                 try (InputStream in = r.getInputStream()) {
-                    add(models, parse(in, "catalog/" + r.getFilename(), problems, CatalogLoader::shippedFile), problems, false);
+                    add(models, parse(in, "catalog/" + r.getFilename(), problems, CatalogLoader::shippedFile, targets), problems, false);
                 }
             }
         } catch (IOException e) {
@@ -62,7 +63,7 @@ public final class CatalogLoader {
                 try (Stream<Path> files = Files.list(dir)) {
                     for (Path f : files.filter(p -> p.toString().matches(".*\\.(ya?ml|json)$")).sorted().toList()) {
                         try (InputStream in = Files.newInputStream(f)) {
-                            add(models, parse(in, f.toString(), problems, name -> userFile(dir, name)), problems, true);
+                            add(models, parse(in, f.toString(), problems, name -> userFile(dir, name), targets), problems, true);
                         }
                     }
                 } catch (IOException e) {
@@ -105,12 +106,12 @@ public final class CatalogLoader {
     }
 
     /** Parses and checks one model file; returns null after adding problems. */
-    public static Model parse(InputStream in, String source, List<String> problems) {
-        return parse(in, source, problems, CatalogLoader::shippedFile);
+    public static Model parse(InputStream in, String source, List<String> problems, BindingTargets targets) {
+        return parse(in, source, problems, CatalogLoader::shippedFile, targets);
     }
 
     /** Parses and checks one model file, reading the files it refers to with {@code files}; returns null after adding problems. */
-    public static Model parse(InputStream in, String source, List<String> problems, FileSource files) {
+    public static Model parse(InputStream in, String source, List<String> problems, FileSource files, BindingTargets targets) {
         JsonNode root;
         try {
             root = YAML.readTree(in);
@@ -145,7 +146,7 @@ public final class CatalogLoader {
             }
         }
         Map<String, String> shared = derive(root.get("derive"), "derive", r);
-        List<Binding> bindings = bindings(root.get("bindings"), modes, params, r, files, shared);
+        List<Binding> bindings = bindings(root.get("bindings"), modes, params, r, files, shared, targets);
         Map<String, Model.Preset> presets = presets(root.get("presets"), params, r);
         List<String> examples = r.strings(root, "examples");
         if (problems.size() > before) return null;
@@ -311,7 +312,7 @@ public final class CatalogLoader {
     }
 
     private static List<Binding> bindings(JsonNode node, List<ModeSpec> modes, List<ParamSpec> params, Reader r, FileSource files,
-                                          Map<String, String> shared) {
+                                          Map<String, String> shared, BindingTargets targets) {
         List<Binding> out = new ArrayList<>();
         if (node == null || !node.isArray() || node.isEmpty()) {
             r.problem("bindings", "must list at least one binding");
@@ -327,7 +328,10 @@ public final class CatalogLoader {
             JsonNode b = node.get(i);
             String f = "bindings[" + i + "]";
             String provider = r.text(b, "provider", true, f);
-            if (provider != null && !Binding.PROVIDERS.contains(provider)) r.problem(f + ".provider", "unknown provider; known: " + Binding.PROVIDERS);
+            Set<String> providers = targets.providerIds();
+            if (provider != null && providers != null && !providers.contains(provider)) {
+                r.problem(f + ".provider", "unknown provider; known: " + new java.util.TreeSet<>(providers));
+            }
             String remote = r.text(b, "remote", false, f);
             Map<String, Binding.ModeOverride> overrides = new LinkedHashMap<>();
             JsonNode mo = b.get("modes");
@@ -359,7 +363,7 @@ public final class CatalogLoader {
                 known.addAll(derive.keySet());
             }
             for (ModeSpec m : modes) {
-                if (binding.remoteFor(m.id()) == null && !"comfyui".equals(provider) && !"runpod".equals(provider)) {
+                if (binding.remoteFor(m.id()) == null && provider != null && targets.needsRemote(provider)) {
                     r.problem(f + ".remote", "no remote model for mode " + m.id());
                 }
                 List<String> names = new ArrayList<>(Templates.placeholders(binding.inputFor(m.id())));

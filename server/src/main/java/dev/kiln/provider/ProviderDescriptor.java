@@ -27,6 +27,14 @@ public interface ProviderDescriptor {
     Sandbox sandbox();
 
     /**
+     * Whether a catalogue binding of this provider must name a remote model; not where the
+     * binding's input is the whole job (a ComfyUI workflow).
+     */
+    default boolean bindingsNeedRemote() {
+        return true;
+    }
+
+    /**
      * The environment of one provider: {@code <prefix>_BASE_URL}, {@code <prefix>_MAX_CONCURRENCY},
      * {@code <prefix>_RATE_PER_MINUTE}, and the variable holding its key. An account is configured when
      * the key (or, for a provider without keys, the base URL) and every required setting is set.

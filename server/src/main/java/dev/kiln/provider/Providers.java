@@ -1,26 +1,50 @@
 package dev.kiln.provider;
 
-import java.util.ArrayList;
+import dev.kiln.catalog.BindingTargets;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
-/** The provider adapters Kiln has, by protocol id. */
-public class Providers implements AutoCloseable {
+/**
+ * The provider adapters Kiln has, by protocol id; also what the catalogue checks its bindings
+ * against (which ids exist, which need a remote model).
+ */
+public class Providers implements BindingTargets, AutoCloseable {
     private final Map<String, Provider> byId = new LinkedHashMap<>();
+    private final Map<String, Boolean> needsRemote = new HashMap<>();
 
+    /** Adapters whose bindings all name a remote model. */
     public Providers(List<Provider> providers) {
-        for (Provider p : providers) {
-            if (byId.put(p.id(), p) != null) throw new IllegalStateException("two adapters for provider " + p.id());
-        }
+        for (Provider p : providers) add(p, true);
     }
+
+    private Providers() {}
 
     /** The adapters every descriptor brings, on one transport. */
     public static Providers of(List<ProviderDescriptor> descriptors, ProviderHttp http) {
-        List<Provider> all = new ArrayList<>();
-        for (ProviderDescriptor d : descriptors) all.addAll(d.adapters(http));
-        return new Providers(all);
+        Providers out = new Providers();
+        for (ProviderDescriptor d : descriptors) {
+            for (Provider p : d.adapters(http)) out.add(p, d.bindingsNeedRemote());
+        }
+        return out;
+    }
+
+    private void add(Provider p, boolean remote) {
+        if (byId.put(p.id(), p) != null) throw new IllegalStateException("two adapters for provider " + p.id());
+        needsRemote.put(p.id(), remote);
+    }
+
+    @Override
+    public Set<String> providerIds() {
+        return java.util.Collections.unmodifiableSet(byId.keySet());
+    }
+
+    @Override
+    public boolean needsRemote(String provider) {
+        return needsRemote.getOrDefault(provider, true);
     }
 
     public Optional<Provider> find(String id) {

@@ -3,6 +3,7 @@ package dev.kiln.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.testing.TestCatalog;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,12 +15,13 @@ import org.junit.jupiter.api.Test;
 class CatalogLoaderTest {
 
     static Model parse(String yaml, List<String> problems) {
-        return CatalogLoader.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml", problems);
+        return CatalogLoader.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml", problems,
+                TestCatalog.PROVIDERS);
     }
 
     @Test
     void loadsTheShippedCatalogue() {
-        Catalog c = CatalogLoader.load(null);
+        Catalog c = TestCatalog.shipped();
         assertThat(c.find("sandbox-image")).isPresent();
         Model s = c.find("seedream-v4.5").orElseThrow();
         assertThat(s.mode("img2img").image("reference").max()).isEqualTo(10);
@@ -53,6 +55,25 @@ class CatalogLoaderTest {
                 .anyMatch(p -> p.contains("params.sampler.default: must be one of"))
                 .anyMatch(p -> p.contains("bindings[0].provider: unknown provider"))
                 .anyMatch(p -> p.contains("extra: unknown field"));
+    }
+
+    @Test
+    void bindingsAreCheckedAgainstTheProvidersDescriptors() {
+        List<String> problems = new ArrayList<>();
+        Model m = parse("""
+                id: t
+                kind: image
+                modes: [{id: txt2img}]
+                bindings:
+                  - {provider: comfyui, input: {"1": {class_type: SaveImage, inputs: {}}}}
+                  - {provider: runpod, input: {"1": {class_type: SaveImage, inputs: {}}}}
+                  - {provider: replicate, input: {prompt: "${prompt}"}}
+                """, problems);
+        assertThat(m).isNull();
+        assertThat(problems).as("a workflow provider needs no remote model; a hosted one does")
+                .containsExactly("test.yaml: bindings[2].remote: no remote model for mode txt2img");
+        assertThat(TestCatalog.PROVIDERS.providerIds()).containsExactlyInAnyOrder("sandbox", "wavespeed", "replicate", "fal",
+                "runpod", "comfyui");
     }
 
     @Test
@@ -92,7 +113,7 @@ class CatalogLoaderTest {
                 modes: [{id: txt2img}]
                 bindings: [{provider: sandbox, remote: kiln/sandbox-image}]
                 """);
-        Catalog c = CatalogLoader.load(dir.toString());
+        Catalog c = CatalogLoader.load(dir.toString(), TestCatalog.PROVIDERS);
         assertThat(c.find("sandbox-image").orElseThrow().name()).isEqualTo("My sandbox");
         assertThat(c.find("seedream-v4.5")).isPresent();
     }
@@ -100,7 +121,7 @@ class CatalogLoaderTest {
     @Test
     void aBrokenUserFileStopsStartUpWithAClearMessage(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("broken.yaml"), "id: [unclosed");
-        assertThatThrownBy(() -> CatalogLoader.load(dir.toString()))
+        assertThatThrownBy(() -> CatalogLoader.load(dir.toString(), TestCatalog.PROVIDERS))
                 .isInstanceOf(CatalogLoader.CatalogException.class)
                 .hasMessageContaining("broken.yaml: not valid YAML");
     }

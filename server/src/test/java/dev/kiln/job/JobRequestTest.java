@@ -3,16 +3,16 @@ package dev.kiln.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.catalog.Catalog;
-import dev.kiln.catalog.CatalogLoader;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.Json;
+import dev.kiln.testing.TestCatalog;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JobRequestTest {
-    static final Catalog CATALOG = CatalogLoader.load(null);
+    static final Catalog CATALOG = TestCatalog.shipped();
 
     static List<FieldError> errors(String json, boolean run) {
         List<FieldError> errors = new ArrayList<>();

@@ -3,11 +3,11 @@ package dev.kiln.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.catalog.Catalog;
-import dev.kiln.catalog.CatalogLoader;
 import dev.kiln.job.JobRequest;
 import dev.kiln.job.JobService;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.Json;
+import dev.kiln.testing.TestCatalog;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BatchExpansionTest {
-    static final Catalog CATALOG = CatalogLoader.load(null);
+    static final Catalog CATALOG = TestCatalog.shipped();
 
     static JobRequest run(String json) {
         List<FieldError> errors = new ArrayList<>();

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.catalog.Binding;
 import dev.kiln.catalog.Catalog;
-import dev.kiln.catalog.CatalogLoader;
 import dev.kiln.catalog.Model;
 import dev.kiln.catalog.ParamSpec;
 import dev.kiln.catalog.Templates;
 import dev.kiln.emulator.comfy.ComfyGraph;
 import dev.kiln.emulator.comfy.ComfyMachine;
 import dev.kiln.support.Json;
+import dev.kiln.testing.TestCatalog;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,7 +31,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** The graph machine on the real catalogue's workflow files, and ComfyUI's validation rules. */
 class ComfyMachineTest {
-    static final Catalog CATALOG = CatalogLoader.load(null);
+    static final Catalog CATALOG = TestCatalog.shipped();
 
     /** A ComfyUI's folders in memory, numbering outputs as ComfyUI does. */
     static final class Folders implements ComfyMachine.Storage {

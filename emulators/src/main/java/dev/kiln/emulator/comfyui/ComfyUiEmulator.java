@@ -47,7 +47,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A local ComfyUI server (research/provider-apis.md §4): the HTTP API ({@code /prompt},
+ * A local ComfyUI server (docs/PROVIDERS.md, "ComfyUI"): the HTTP API ({@code /prompt},
  * {@code /queue}, {@code /interrupt}, {@code /history}, {@code /view}, {@code /upload/image},
  * {@code /system_stats}, {@code /object_info}, each also under {@code /api}) and the {@code /ws}
  * websocket with ComfyUI's messages, on an embedded Tomcat bound to 127.0.0.1 (Tomcat's JSR-356

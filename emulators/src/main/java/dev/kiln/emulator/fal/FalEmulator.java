@@ -51,7 +51,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A local fal.ai queue API (research/provider-apis.md §5) on the JDK HTTP server, bound to
+ * A local fal.ai queue API (docs/PROVIDERS.md, "fal") on the JDK HTTP server, bound to
  * 127.0.0.1. Point a fal account's base URL at {@link #baseUrl()} and its {@code jwks_url} at
  * {@link #jwksUrl()}.
  *

@@ -55,7 +55,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A local Replicate HTTP API (research/provider-apis.md §2) on the JDK HTTP server, bound to
+ * A local Replicate HTTP API (docs/PROVIDERS.md, "Replicate") on the JDK HTTP server, bound to
  * 127.0.0.1. Point a Replicate account's base URL at {@link #apiUrl()}.
  *
  * <ul>

@@ -35,7 +35,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A local RunPod serverless endpoint running worker-comfyui (research/provider-apis.md §3) on the
+ * A local RunPod serverless endpoint running worker-comfyui (docs/PROVIDERS.md, "RunPod serverless") on the
  * JDK HTTP server, bound to 127.0.0.1. Under {@code /v2/{endpoint id}}: {@code POST /run} (10 MB
  * body limit), {@code POST /runsync} (20 MB, waits {@code ?wait=} ms), {@code GET /status/{id}},
  * {@code POST /cancel/{id}}, {@code POST /retry/{id}}, {@code POST /purge-queue}, {@code GET /health};

@@ -14,7 +14,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The handler of runpod-workers/worker-comfyui 5.x (research/provider-apis.md §3), on the sandbox
+ * The handler of runpod-workers/worker-comfyui 5.x (docs/PROVIDERS.md, "RunPod serverless"), on the sandbox
  * graph machine instead of a ComfyUI process: validate the input, "upload" the images by name,
  * queue the workflow (ComfyUI's validation, turned into worker-comfyui's error text), run it, and
  * return {@code {"images":[{filename,type:"base64",data}], "errors"?}} or {@code {"error", "details"?}}.

@@ -44,7 +44,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A local WaveSpeed AI v3 API (research/provider-apis.md §1) on the JDK HTTP server, bound to
+ * A local WaveSpeed AI v3 API (docs/PROVIDERS.md, "WaveSpeed") on the JDK HTTP server, bound to
  * 127.0.0.1. Kiln's sandbox mode points the WaveSpeed adapter at it, and tests use it to inject
  * faults ({@link #faults()}). It renders real images with {@link SandboxRenderer}.
  *

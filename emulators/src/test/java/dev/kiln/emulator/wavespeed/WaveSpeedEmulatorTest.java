@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-/** The emulator's wire protocol as a plain HTTP client sees it (research/provider-apis.md §1). */
+/** The emulator's wire protocol as a plain HTTP client sees it (docs/PROVIDERS.md, "WaveSpeed"). */
 class WaveSpeedEmulatorTest {
     private static final String KEY = "k-123";
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

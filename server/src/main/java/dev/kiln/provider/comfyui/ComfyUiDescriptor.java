@@ -29,6 +29,12 @@ class ComfyUiDescriptor implements ProviderDescriptor {
         return List.of();
     }
 
+    /** The binding's input is the workflow itself. */
+    @Override
+    public boolean bindingsNeedRemote() {
+        return false;
+    }
+
     @Override
     public Sandbox sandbox() {
         return new Sandbox("comfyui", List.of(id()));

@@ -39,7 +39,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A ComfyUI server, spoken to directly (research/provider-apis.md §4): input images uploaded by
+ * A ComfyUI server, spoken to directly (docs/PROVIDERS.md, "ComfyUI"): input images uploaded by
  * name ({@code POST /upload/image}, overwrite), the workflow queued with {@code POST /prompt}
  * under a prompt id derived from the job and attempt (so an ambiguous submit can be looked up),
  * progress from the {@code /ws} websocket, the result from {@code GET /history/{id}} (the truth;

@@ -37,7 +37,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The fal.ai queue API (research/provider-apis.md §5): {@code POST {base}/{model id}} answers with
+ * The fal.ai queue API (docs/PROVIDERS.md, "fal"): {@code POST {base}/{model id}} answers with
  * the request's {@code status_url}, {@code response_url} and {@code cancel_url}, which Kiln keeps
  * and uses exactly as given (their paths drop the model's subpath, so they must never be built).
  * Webhooks go in {@code ?fal_webhook=} and are Ed25519-signed with keys from fal's JWKS. fal has no

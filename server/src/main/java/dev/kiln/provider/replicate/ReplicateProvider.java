@@ -40,7 +40,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The Replicate HTTP API (research/provider-apis.md §2). A binding's remote decides the call:
+ * The Replicate HTTP API (docs/PROVIDERS.md, "Replicate"). A binding's remote decides the call:
  * {@code owner/name} is an official model ({@code POST /models/{owner}/{name}/predictions}),
  * {@code owner/name:<64 hex>} or a bare version id a version prediction ({@code POST /predictions}).
  * Short jobs are created with {@code Prefer: wait}; webhooks are Standard-Webhooks signed; an

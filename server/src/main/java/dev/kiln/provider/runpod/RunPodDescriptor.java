@@ -30,6 +30,12 @@ class RunPodDescriptor implements ProviderDescriptor {
                 Setting.withDefault("rest_url", "RUNPOD_REST_URL", "https://rest.runpod.io/v1"));
     }
 
+    /** The binding's input is the workflow itself. */
+    @Override
+    public boolean bindingsNeedRemote() {
+        return false;
+    }
+
     @Override
     public Sandbox sandbox() {
         return new Sandbox("runpod", List.of(id()));

@@ -38,7 +38,7 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A RunPod serverless endpoint running worker-comfyui (research/provider-apis.md §3):
+ * A RunPod serverless endpoint running worker-comfyui (docs/PROVIDERS.md, "RunPod serverless"):
  * {@code POST {base}/{endpoint_id}/run} with {@code {"input":{"workflow","images":[{name, image}]},
  * "webhook", "policy":{executionTimeout, ttl}}} (input images inline as data URIs, so the 10 MB
  * body limit is checked before sending), {@code GET /status/{id}}, {@code POST /cancel/{id}},

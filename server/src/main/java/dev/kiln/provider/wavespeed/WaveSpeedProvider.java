@@ -39,7 +39,7 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The WaveSpeed AI v3 REST API (research/provider-apis.md §1): flat model inputs posted to
+ * The WaveSpeed AI v3 REST API (docs/PROVIDERS.md, "WaveSpeed"): flat model inputs posted to
  * {@code /api/v3/{model}}, results polled from {@code /api/v3/predictions/{id}/result}, input
  * images uploaded first, {@code v3,<hex>} signed webhooks, and a prediction list to reconcile
  * ambiguous submits. Kiln's sandbox runs the same adapter against {@code WaveSpeedEmulator}.

@@ -22,6 +22,7 @@ import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
 import dev.kiln.provider.fal.FalConfig;
 import dev.kiln.provider.fal.FalProvider;
+import dev.kiln.testing.TestCatalog;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ class ReplicateFalCatalogTest {
         Model model;
         try (InputStream in = getClass().getResourceAsStream("/catalog/" + modelId + ".yaml")) {
             List<String> problems = new ArrayList<>();
-            model = CatalogLoader.parse(in, modelId, problems);
+            model = CatalogLoader.parse(in, modelId, problems, TestCatalog.PROVIDERS);
             assertThat(problems).isEmpty();
         }
         Binding binding = model.bindings().stream().filter(b -> b.provider().equals(provider)).findFirst().orElseThrow();

@@ -16,6 +16,7 @@ import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
+import dev.kiln.testing.TestCatalog;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -38,7 +39,7 @@ class WaveSpeedCatalogTest {
         Model model;
         try (InputStream in = getClass().getResourceAsStream("/catalog/" + modelId + ".yaml")) {
             List<String> problems = new ArrayList<>();
-            model = CatalogLoader.parse(in, modelId, problems);
+            model = CatalogLoader.parse(in, modelId, problems, TestCatalog.PROVIDERS);
             assertThat(problems).isEmpty();
         }
         Binding binding = model.bindings().getFirst();
