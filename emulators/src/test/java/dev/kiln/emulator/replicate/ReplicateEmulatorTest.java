@@ -1,25 +1,18 @@
 package dev.kiln.emulator.replicate;
 
-import dev.kiln.emulator.fal.FalEmulator;
 import dev.kiln.emulator.replicate.ReplicateEmulator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.kiln.emulator.testing.Http;
 import dev.kiln.emulator.testing.WebhookCatcher;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
-import java.security.MessageDigest;
-import java.security.Signature;
-import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
