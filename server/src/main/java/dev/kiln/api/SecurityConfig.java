@@ -61,6 +61,12 @@ class SecurityConfig {
     static final String CSRF_HEADER = "X-CSRF-Token";
     static final String CSRF_ATTRIBUTE = "dev.kiln.csrf";
     private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+    /**
+     * Logins need no CSRF token even when an old session cookie comes along (they replace it):
+     * they take only application/json, which another site's page cannot send without a CORS
+     * preflight that Kiln refuses.
+     */
+    private static final Set<String> LOGIN = Set.of("/v1/auth/login", "/v1/auth/telegram");
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, Identity identity, AuthProperties props, JsonMapper json) throws Exception {
@@ -72,7 +78,8 @@ class SecurityConfig {
                 .logout(AbstractHttpConfigurer::disable)
                 .csrf(c -> c.csrfTokenRepository(new SessionCsrfTokens())
                         .csrfTokenRequestHandler(new CsrfTokenRequestAttributeHandler())
-                        .requireCsrfProtectionMatcher(req -> !SAFE.contains(req.getMethod()) && req.getAttribute(CSRF_ATTRIBUTE) != null))
+                        .requireCsrfProtectionMatcher(req -> !SAFE.contains(req.getMethod()) && req.getAttribute(CSRF_ATTRIBUTE) != null
+                                && !LOGIN.contains(req.getRequestURI())))
                 .addFilterBefore(new CallerFilter(identity, json), CsrfFilter.class)
                 .authorizeHttpRequests(a -> a
                         // The second dispatch of an SSE stream or an error page: the first one was checked.

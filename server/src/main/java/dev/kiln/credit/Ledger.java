@@ -165,7 +165,7 @@ public class Ledger {
 
     /** What a user's unfinished jobs hold. */
     public BigDecimal reserved(String userId) {
-        BigDecimal r = jdbc.sql("SELECT SUM(amount) FROM credit_entries WHERE user_id = ? AND account = ?")
+        BigDecimal r = jdbc.sql("SELECT COALESCE(SUM(amount), 0) FROM credit_entries WHERE user_id = ? AND account = ?")
                 .params(userId, RESERVED).query(BigDecimal.class).single();
         return r == null ? BigDecimal.ZERO : r;
     }

@@ -31,9 +31,9 @@ public class LoginThrottle {
         }
     };
 
-    /** Refuses with 429 when this username or address failed too often lately. */
+    /** Refuses with 429 when this username (null: none, as for Telegram) or address failed too often lately. */
     public void check(String username, String address) {
-        for (Bucket b : List.of(bucket("u:" + norm(username), PER_USER), bucket("a:" + address, PER_ADDRESS))) {
+        for (Bucket b : buckets(username, address)) {
             long wait = b.estimateAbilityToConsume(1).getNanosToWaitForRefill();
             if (wait > 0) {
                 throw new KilnException(ErrorCode.RATE_LIMITED, "too many failed logins; try again in "
@@ -45,8 +45,12 @@ public class LoginThrottle {
 
     /** Counts a failed login against the username and the address. */
     public void failed(String username, String address) {
-        bucket("u:" + norm(username), PER_USER).tryConsume(1);
-        bucket("a:" + address, PER_ADDRESS).tryConsume(1);
+        for (Bucket b : buckets(username, address)) b.tryConsume(1);
+    }
+
+    private List<Bucket> buckets(String username, String address) {
+        Bucket byAddress = bucket("a:" + address, PER_ADDRESS);
+        return username == null ? List.of(byAddress) : List.of(bucket("u:" + norm(username), PER_USER), byAddress);
     }
 
     private synchronized Bucket bucket(String key, int perMinute) {
