@@ -76,7 +76,10 @@ class IsolationTest extends OnModeTest {
         });
         // Nothing changed for alice.
         assertThat(alice.bearer().get("/v1/jobs/" + aliceJob).json().get("status").asString()).isEqualTo("succeeded");
-        assertThat(alice.bearer().get("/v1/assets/" + aliceOutput).status()).isEqualTo(200);
+        Http.Answer output = alice.bearer().get("/v1/assets/" + aliceOutput);
+        assertThat(output.status()).isEqualTo(200);
+        // The security chain leaves the asset's own caching alone (bytes under a hash never change).
+        assertThat(output.header("Cache-Control")).contains("immutable");
         assertThat(alice.bearer().get("/v1/assets/" + aliceOutput + "/thumbnail").status()).isEqualTo(200);
         assertThat(alice.bearer().get("/v1/assets/" + aliceUpload).status()).isEqualTo(200);
     }
