@@ -3,10 +3,15 @@ package dev.kiln.api;
 import dev.kiln.testing.TestDatabases;
 import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-/** {@link AuthFlowTest} with Kiln on PostgreSQL (a fresh schema). */
+/**
+ * {@link AuthFlowTest} with Kiln on PostgreSQL (a fresh schema). The context is closed after the class,
+ * so that its 20 connections go back to the shared server.
+ */
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 class PostgresAuthFlowTest extends AuthFlowTest {
     static String schema;
 
