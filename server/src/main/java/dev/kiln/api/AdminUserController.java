@@ -76,7 +76,8 @@ class AdminUserController {
         }
         if (!errors.isEmpty()) throw KilnException.validation(errors);
         User u = users.create(username, password, role, credits);
-        return ResponseEntity.created(URI.create("/v1/admin/users/" + u.id())).body(AuthController.UserView.of(u, ledger.balance(u.id())));
+        return ResponseEntity.created(URI.create("/v1/admin/users/" + u.id()))
+                .body(AuthController.UserView.of(u, ledger.balance(u.id()).stripTrailingZeros()));
     }
 
     @Operation(summary = "List users", description = "Newest first, with their credits; pass next_cursor as cursor for the next page.")
