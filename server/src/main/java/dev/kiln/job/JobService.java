@@ -9,6 +9,7 @@ import dev.kiln.catalog.Model;
 import dev.kiln.catalog.ParamResolver;
 import dev.kiln.catalog.Rules;
 import dev.kiln.config.KilnProperties;
+import dev.kiln.credit.Ledger;
 import dev.kiln.support.ErrorCode;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.Ids;
@@ -52,9 +53,10 @@ public class JobService {
     private final KilnProperties props;
     private final Clock clock;
     private final ApplicationEventPublisher events;
+    private final Ledger ledger;
 
     JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
-               KilnProperties props, Clock clock, ApplicationEventPublisher events) {
+               KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger) {
         this.catalog = catalog;
         this.assets = assets;
         this.store = store;
@@ -63,10 +65,21 @@ public class JobService {
         this.props = props;
         this.clock = clock;
         this.events = events;
+        this.ledger = ledger;
     }
 
-    /** A validated request expanded into the jobs to insert. */
-    public record Plan(JobRequest request, List<JobStore.NewJob> jobs, List<Asset> inputs) {}
+    /** A validated request expanded into the jobs to insert, and who pays for them. */
+    public record Plan(JobRequest request, List<JobStore.NewJob> jobs, List<Asset> inputs, Payer payer) {}
+
+    /**
+     * Who pays: a metered caller's jobs hold their cost in credits until they end; an admin may
+     * overdraw (an admin is never refused for credits, but what they run is still booked).
+     */
+    public record Payer(String userId, boolean metered, boolean mayOverdraw) {
+        static Payer of(Caller c) {
+            return new Payer(c.id(), c.metered(), c.isAdmin());
+        }
+    }
 
     /** A request checked completely, its input images stored (by input name) and admitted; not yet jobs. */
     public record Checked(JobRequest request, Map<String, List<String>> inputIds, List<Asset> inputs) {}
@@ -119,19 +132,32 @@ public class JobService {
             }
         }
         if (!errors.isEmpty()) {
-            // Remove what this request stored; assets it referred to by asset:<id> were there before and stay.
-            java.util.Set<String> reused = req.images().values().stream().flatMap(List::stream)
-                    .filter(r -> r.startsWith("asset:")).map(r -> r.substring(6)).collect(Collectors.toSet());
-            inputs.stream().filter(a -> !reused.contains(a.id())).forEach(assets::delete);
+            discard(req, inputs);
             throw KilnException.validation(errors);
         }
         admit(req.jobCount());
         return new Checked(req, inputIds, inputs);
     }
 
-    /** Inserts the planned jobs (in the caller's transaction) and wakes the dispatcher at commit. */
+    /** Removes what a refused request stored; assets it referred to by asset:<id> were there before and stay. */
+    private void discard(JobRequest req, List<Asset> inputs) {
+        java.util.Set<String> reused = req.images().values().stream().flatMap(List::stream)
+                .filter(r -> r.startsWith("asset:")).map(r -> r.substring(6)).collect(Collectors.toSet());
+        inputs.stream().filter(a -> !reused.contains(a.id())).forEach(assets::delete);
+    }
+
+    /**
+     * Reserves the jobs' credits and inserts them, in the caller's transaction, and wakes the
+     * dispatcher at commit.
+     *
+     * @throws KilnException 402 when a metered caller's balance does not cover them (then nothing is written)
+     */
     @Transactional
     public List<Job> insert(Plan plan) {
+        if (plan.payer().metered()) {
+            ledger.reserve(plan.payer().userId(),
+                    plan.jobs().stream().map(j -> new Ledger.Hold(j.id(), j.cost())).toList(), plan.payer().mayOverdraw());
+        }
         store.insertAll(plan.jobs());
         events.publishEvent(new JobsQueued(plan.jobs().size()));
         return plan.jobs().size() == 1
@@ -170,7 +196,17 @@ public class JobService {
                     callback == null ? null : Json.write(callback), now.plus(timeout), now));
             index++;
         }
-        return new Plan(req, jobs, checked.inputs());
+        Payer payer = Payer.of(caller);
+        if (payer.metered() && !payer.mayOverdraw()) {
+            // A first look at the balance, so that a submission beyond it leaves nothing stored;
+            // insert() decides atomically.
+            BigDecimal total = jobs.stream().map(JobStore.NewJob::cost).reduce(BigDecimal.ZERO, BigDecimal::add);
+            if (!ledger.covers(payer.userId(), total)) {
+                discard(req, checked.inputs());
+                throw ledger.insufficient(payer.userId(), total);
+            }
+        }
+        return new Plan(req, jobs, checked.inputs(), payer);
     }
 
     /** The job if the caller may see it. */

@@ -1,6 +1,7 @@
 package dev.kiln.job;
 
 import dev.kiln.account.AccountStore;
+import dev.kiln.credit.Ledger;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -13,20 +14,23 @@ import org.springframework.transaction.annotation.Transactional;
  * The one place where a job changes (DESIGN-NOTES §7). Every path — dispatcher, tracker,
  * webhook, cancel, deadline — calls {@link #apply}, which checks the transition table, writes the
  * row under its optimistic lock, keeps the account's concurrency slot count in step, appends the
- * history, queues the client's webhook and publishes a {@link JobEvent} after commit.
+ * history, settles the job's credits when it ends, queues the client's webhook and publishes a
+ * {@link JobEvent} after commit.
  */
 @Service
 public class JobStateMachine {
     private final JobStore store;
     private final AccountStore accounts;
     private final Outbox outbox;
+    private final Ledger ledger;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    JobStateMachine(JobStore store, AccountStore accounts, Outbox outbox, ApplicationEventPublisher events, Clock clock) {
+    JobStateMachine(JobStore store, AccountStore accounts, Outbox outbox, Ledger ledger, ApplicationEventPublisher events, Clock clock) {
         this.store = store;
         this.accounts = accounts;
         this.outbox = outbox;
+        this.ledger = ledger;
         this.events = events;
         this.clock = clock;
     }
@@ -76,6 +80,8 @@ public class JobStateMachine {
         if (store.update(job, cols) == 0) throw new ConcurrentJobChange(job.id());
         if (heldBefore && (!holdsAfter || !job.accountId().equals(accountAfter))) accounts.releaseSlot(job.accountId());
         if (statusChanged) store.appendHistory(job.id(), now, job.status(), to, phase, change.reason());
+        // The credits a job holds are captured or released in the transaction that ends it.
+        if (statusChanged && to.terminal()) ledger.settle(job.id(), to == JobStatus.SUCCEEDED);
 
         Job updated = store.find(job.id()).orElseThrow();
         if (statusChanged) outbox.onStatusChange(updated, now);

@@ -29,10 +29,16 @@ import tools.jackson.databind.JsonNode;
  * sandbox fails nothing), every output downloads with the checksum Kiln recorded, and no job was
  * sent to the provider twice: the sandbox emulator's journal (its tasks, which outlive the crash
  * like tasks at a real provider) holds exactly one task per job, the one whose id Kiln recorded.
+ * Kiln runs with {@code KILN_AUTH=on} and the run belongs to a user who pays for it in credits:
+ * after every restart the credit ledger balances, and at the end the user has paid exactly the
+ * cost of the jobs that succeeded, with nothing left reserved.
  */
 abstract class CrashContract {
     static final int JOBS = 30;
     static final Duration START = Duration.ofSeconds(90);
+    static final String ADMIN_KEY = "crash-test-admin-key";
+    /** The run's owner's session token, valid across restarts (sessions live in the database). */
+    private String token;
 
     @TempDir Path dir;
     private final List<KilnProcess> started = new ArrayList<>();
@@ -57,12 +63,17 @@ abstract class CrashContract {
 
         // 1. Early: killed as soon as the run is accepted.
         KilnProcess a = start(port, 1);
+        Http.Answer made = admin(a).post("/v1/admin/users", "{\"username\":\"crash\",\"password\":\"crash-password\",\"credits\":1000}");
+        assertThat(made.status()).as(made.toString()).isEqualTo(201);
+        Http.Answer login = a.http.post("/v1/auth/login", "{\"username\":\"crash\",\"password\":\"crash-password\"}");
+        assertThat(login.status()).as(login.toString()).isEqualTo(200);
+        token = login.json().get("session_token").asString();
         List<String> prompts = new ArrayList<>();
         String tag = Long.toHexString(System.nanoTime());
         for (int i = 0; i < JOBS; i++) prompts.add("crash " + tag + " #" + i);
         tools.jackson.databind.node.ObjectNode body = Json.object().put("model", "sandbox-image");
         body.set("params", Json.object().put("width", 64).put("height", 64));
-        Http.Answer accepted = a.http.post("/v1/runs", Json.write(body
+        Http.Answer accepted = user(a).post("/v1/runs", Json.write(body
                 .set("prompts", Json.MAPPER.valueToTree(prompts))));
         assertThat(accepted.status()).as(accepted.toString()).isEqualTo(202);
         String runId = accepted.json().get("id").asString();
@@ -93,9 +104,9 @@ abstract class CrashContract {
             remoteByPrompt.put(j.path("prompt").asString(), j.path("remote_id").asString());
             JsonNode outputs = j.path("outputs");
             assertThat(outputs.size()).as("outputs of %s (%s), history %s, after:\n%s", j.path("id"), j,
-                    d.http.get("/v1/jobs/" + j.path("id").asString() + "/history").text(), context).isEqualTo(1);
+                    user(d).get("/v1/jobs/" + j.path("id").asString() + "/history").text(), context).isEqualTo(1);
             for (JsonNode o : outputs) {
-                Http.Answer file = d.http.get(o.path("url").asString());
+                Http.Answer file = user(d).get(o.path("url").asString());
                 assertThat(file.status()).as("output of %s", j.path("id")).isEqualTo(200);
                 assertThat(sha256(file.body())).isEqualTo(o.path("sha256").asString());
             }
@@ -108,9 +119,19 @@ abstract class CrashContract {
             assertThat(tasksByPrompt.getOrDefault(p, List.of())).as("provider tasks for '%s' after:\n%s", p, context)
                     .containsExactly(remoteByPrompt.get(p));
         }
-        JsonNode run = d.http.get("/v1/runs/" + runId).json();
+        JsonNode run = user(d).get("/v1/runs/" + runId).json();
         assertThat(run.path("status").asString()).isEqualTo("succeeded");
         assertThat(run.path("counts").path("succeeded").asInt()).isEqualTo(JOBS);
+
+        // The credits: every job's cost captured once, nothing still held, the books balanced.
+        java.math.BigDecimal cost = jobs.stream().map(j -> j.path("cost").decimalValue()).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add);
+        JsonNode me = user(d).get("/v1/me").json();
+        assertThat(me.path("credits").decimalValue()).as("credits after:\n%s", context)
+                .isEqualByComparingTo(java.math.BigDecimal.valueOf(1000).subtract(cost));
+        assertThat(me.path("reserved").decimalValue()).isEqualByComparingTo("0");
+        JsonNode books = admin(d).get("/v1/admin/ledger").json();
+        assertThat(books.path("balanced").asBoolean()).as("ledger %s after:\n%s", books, context).isTrue();
+        assertThat(books.path("accounts").path("spent").decimalValue()).isEqualByComparingTo(cost);
         System.out.println(getClass().getSimpleName() + ":\n" + context);
     }
 
@@ -123,11 +144,27 @@ abstract class CrashContract {
         // Jobs a dead process held wait out their lease (next_at = lease end) before anyone
         // reconciles them; a short lease keeps the test short (the default is 30 s).
         env.put("KILN_LEASE", "5s");
+        env.put("KILN_AUTH", "on");
+        env.put("KILN_ADMIN_KEY", ADMIN_KEY);
         long t = System.nanoTime();
         KilnProcess k = KilnProcess.start(port, env, dir.resolve("kiln-" + n + ".log"), START);
         started.add(k);
+        if (token != null) {
+            // Whatever the kill interrupted, the books balance when Kiln is back.
+            JsonNode books = admin(k).get("/v1/admin/ledger").json();
+            assertThat(books.path("balanced").asBoolean()).as("ledger at start %d: %s", n, books).isTrue();
+            story.add("ledger at start " + n + ": " + books);
+        }
         story.add("start " + n + " (pid " + k.pid() + ") in " + (System.nanoTime() - t) / 1_000_000 + " ms");
         return k;
+    }
+
+    private Http user(KilnProcess k) {
+        return k.http.with("X-API-Key", token);
+    }
+
+    private static Http admin(KilnProcess k) {
+        return k.http.with("x-admin-key", ADMIN_KEY);
     }
 
     private void kill(KilnProcess k, String when, String runId) {
@@ -145,7 +182,7 @@ abstract class CrashContract {
         story.add("kill -9 " + when + ": " + counts);
     }
 
-    private static List<JsonNode> waitFor(KilnProcess k, String runId, Duration max, Predicate<List<JsonNode>> done) {
+    private List<JsonNode> waitFor(KilnProcess k, String runId, Duration max, Predicate<List<JsonNode>> done) {
         long deadline = System.nanoTime() + max.toNanos();
         List<JsonNode> jobs = jobs(k, runId);
         while (!done.test(jobs)) {
@@ -162,11 +199,11 @@ abstract class CrashContract {
         return by.toString();
     }
 
-    private static List<JsonNode> jobs(KilnProcess k, String runId) {
+    private List<JsonNode> jobs(KilnProcess k, String runId) {
         List<JsonNode> out = new ArrayList<>();
         String cursor = null;
         do {
-            Http.Answer a = k.http.get("/v1/jobs?run=" + runId + "&limit=100" + (cursor == null ? "" : "&cursor=" + cursor));
+            Http.Answer a = user(k).get("/v1/jobs?run=" + runId + "&limit=100" + (cursor == null ? "" : "&cursor=" + cursor));
             if (a.status() != 200) throw new IllegalStateException("listing jobs: " + a);
             JsonNode page = a.json();
             page.path("items").forEach(out::add);
@@ -175,7 +212,7 @@ abstract class CrashContract {
         return out;
     }
 
-    private static int countJobs(KilnProcess k, String runId, Predicate<JsonNode> p) {
+    private int countJobs(KilnProcess k, String runId, Predicate<JsonNode> p) {
         return count(jobs(k, runId), p);
     }
 

@@ -51,7 +51,8 @@ abstract class JobStoreContract {
         store = new JobStore(jdbc, new JdbcTemplate(ds), dev.kiln.db.Dialect.of(ds));
         Path dir = Files.createTempDirectory("kiln-test");
         accounts = AccountFixtures.store(jdbc, dir);
-        machine = new JobStateMachine(store, accounts, new Outbox(jdbc), e -> events.add((JobEvent) e), clock);
+        machine = new JobStateMachine(store, accounts, new Outbox(jdbc), new dev.kiln.credit.Ledger(jdbc, new JdbcTemplate(ds), clock),
+                e -> events.add((JobEvent) e), clock);
         tx = new TransactionTemplate(new DataSourceTransactionManager(ds));
     }
 

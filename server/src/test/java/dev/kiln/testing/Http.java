@@ -13,11 +13,28 @@ import tools.jackson.databind.JsonNode;
 /** A small real-HTTP client for tests: every call goes over the wire to the running server. */
 public final class Http {
     private final String base;
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<String, String> headers;
+    private final HttpClient client;
 
     public Http(String base) {
+        this(base, Map.of(), HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    private Http(String base, Map<String, String> headers, HttpClient client) {
         this.base = base;
+        this.headers = headers;
+        this.client = client;
+    }
+
+    /** The same client sending these headers too on every request (credentials, say). */
+    public Http with(Map<String, String> extra) {
+        Map<String, String> h = new java.util.LinkedHashMap<>(headers);
+        h.putAll(extra);
+        return new Http(base, h, client);
+    }
+
+    public Http with(String header, String value) {
+        return with(Map.of(header, value));
     }
 
     /** An answer: status, headers and body. */
@@ -44,6 +61,12 @@ public final class Http {
         return send(HttpRequest.newBuilder(uri(path)).GET().build());
     }
 
+    public Answer get(String path, Map<String, String> extra) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
+        extra.forEach(b::header);
+        return send(b.build());
+    }
+
     public Answer post(String path, String json) {
         return post(path, json, Map.of());
     }
@@ -65,7 +88,21 @@ public final class Http {
         return send(HttpRequest.newBuilder(uri(path)).DELETE().build());
     }
 
-    public Answer send(HttpRequest req) {
+    public Answer delete(String path, Map<String, String> extra) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).DELETE();
+        extra.forEach(b::header);
+        return send(b.build());
+    }
+
+    public Answer send(HttpRequest request) {
+        HttpRequest req = request;
+        if (!headers.isEmpty()) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(request, (n, v) -> true);
+            headers.forEach((k, v) -> {
+                if (request.headers().firstValue(k).isEmpty()) b.header(k, v);
+            });
+            req = b.build();
+        }
         try {
             HttpResponse<byte[]> r = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
             return new Answer(r.statusCode(), r.headers(), r.body());

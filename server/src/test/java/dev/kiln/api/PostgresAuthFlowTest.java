@@ -1,0 +1,30 @@
+package dev.kiln.api;
+
+import dev.kiln.testing.TestDatabases;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * {@link AuthFlowTest} with Kiln on PostgreSQL (a fresh schema). The context is closed after the class,
+ * so that its 20 connections go back to the shared server.
+ */
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+class PostgresAuthFlowTest extends AuthFlowTest {
+    static String schema;
+
+    @DynamicPropertySource
+    static void postgres(DynamicPropertyRegistry r) throws Exception {
+        schema = TestDatabases.newPgSchema();
+        r.add("kiln.db-url", () -> TestDatabases.pgUrl(schema));
+        r.add("kiln.db-user", () -> TestDatabases.PG_USER);
+        r.add("kiln.data-dir", Files.createTempDirectory("kiln-on-pg")::toString);
+    }
+
+    @AfterAll
+    static void drop() {
+        if (schema != null) TestDatabases.dropPgSchema(schema);
+    }
+}
