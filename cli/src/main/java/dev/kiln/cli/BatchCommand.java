@@ -182,7 +182,7 @@ final class BatchCommand implements Callable<Integer> {
                 if (run.jobs().size() == s.jobs() && p < s.lines().size()) lines.put(run.jobs().get(k).id(), s.lines().get(p));
             }
             follow(run);
-            err.println("kiln: submitted " + run.id() + " (" + run.total() + " jobs" + (plan.size() > 1 ? ", run " + (i + 1) + " of " + plan.size() : "") + ")");
+            err.println("kiln: submitted " + run.id() + " (" + run.total() + (run.total() == 1 ? " job" : " jobs") + (plan.size() > 1 ? ", run " + (i + 1) + " of " + plan.size() : "") + ")");
         }
         int code = followToEnd();
         return refusedExit != 0 && code != Exit.INTERRUPTED ? refusedExit : code;
@@ -454,8 +454,8 @@ final class BatchCommand implements Callable<Integer> {
                     + " (a submission in flight may still have been accepted: check " + KilnCli.self() + " status or the web UI)");
         } else {
             Tracker.Counts c = tracker.counts();
-            StringBuilder b = new StringBuilder("\nkiln: interrupted; ");
-            b.append(runs.size() == 1 ? "the run goes on" : "the " + runs.size() + " runs go on").append(" on the server (")
+            StringBuilder b = new StringBuilder("\nkiln: interrupted. ");
+            b.append(runs.size() == 1 ? "The run keeps" : "The " + runs.size() + " runs keep").append(" going on the server (")
                     .append(c.finished()).append(" of ").append(c.total()).append(" jobs finished, ")
                     .append(downloader == null ? 0 : downloader.stats().saved() + downloader.stats().kept()).append(" files saved).");
             if (plannedRuns > runs.size()) b.append("\n  Only ").append(runs.size()).append(" of ").append(plannedRuns).append(" runs were submitted.");
@@ -483,8 +483,10 @@ final class BatchCommand implements Callable<Integer> {
         if (c.canceled() > 0) b.append(", ").append(c.canceled()).append(" canceled");
         if (c.timedOut() > 0) b.append(", ").append(c.timedOut()).append(" timed out");
         b.append("\nsaved ").append(d.saved()).append(d.saved() == 1 ? " file" : " files");
-        if (d.kept() > 0) b.append(" (").append(d.kept()).append(" already there, checked)");
+        if (d.kept() > 0) b.append(", kept ").append(d.kept()).append(" already there (size and SHA-256 match),");
         b.append(" in ").append(manifest.dir()).append(" with ").append(Manifest.JSON_FILE).append(" and ").append(Manifest.CSV_FILE);
+        if (d.failed() > 0) b.append("\n").append(d.failed()).append(d.failed() == 1 ? " job's outputs" : " jobs' outputs")
+                .append(" could not be saved (download_failed in the manifest); re-attach later to try again");
         List<Manifest.Entry> bad = manifest.entries().stream().filter(e -> !"succeeded".equals(e.status()) || e.errorCode() != null).toList();
         if (!bad.isEmpty()) {
             b.append("\nnot succeeded:");

@@ -107,10 +107,13 @@ class SmallPartsTest {
         assertThat(Exit.of(10, 10, false)).isEqualTo(Exit.PARTIAL);
         assertThat(Exit.of(3, 10, true)).isEqualTo(Exit.PARTIAL);
         assertThat(Exit.of(0, 10, true)).isEqualTo(Exit.FAILED);
-        assertThat(StatusCommand.code("partial")).isEqualTo(Exit.PARTIAL);
-        assertThat(StatusCommand.code("running")).isEqualTo(Exit.RUNNING);
-        assertThat(StatusCommand.worse(Exit.OK, Exit.FAILED)).isEqualTo(Exit.FAILED);
-        assertThat(StatusCommand.worse(Exit.RUNNING, Exit.PARTIAL)).isEqualTo(Exit.RUNNING);
+        Wire.Run ok = new Wire.Run("run_1", "m", "txt2img", "succeeded", 2, java.util.Map.of("succeeded", 2), null, null, null, null, 1);
+        Wire.Run failed = new Wire.Run("run_2", "m", "txt2img", "failed", 1, java.util.Map.of("failed", 1), null, null, null, null, 1);
+        Wire.Run running = new Wire.Run("run_3", "m", "txt2img", "running", 1, java.util.Map.of("queued", 1), null, null, null, null, 1);
+        assertThat(StatusCommand.code(List.of(ok))).isEqualTo(Exit.OK);
+        assertThat(StatusCommand.code(List.of(failed))).isEqualTo(Exit.FAILED);
+        assertThat(StatusCommand.code(List.of(ok, failed))).isEqualTo(Exit.PARTIAL);
+        assertThat(StatusCommand.code(List.of(ok, running))).isEqualTo(Exit.RUNNING);
     }
 
     @Test
