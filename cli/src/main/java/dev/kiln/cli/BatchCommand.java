@@ -272,7 +272,10 @@ final class BatchCommand implements Callable<Integer> {
         if (Files.isDirectory(asDir)) {
             existing = Manifest.load(asDir);
             if (existing == null) throw CliException.usage(resume + " holds no manifest.json; give the run id(s) to re-attach to");
-            dir = out != null ? out : asDir;
+            if (out != null && !out.toAbsolutePath().normalize().equals(asDir.toAbsolutePath().normalize())) {
+                throw CliException.usage("--resume " + resume + " re-attaches to the batch in that folder; --out cannot move it elsewhere");
+            }
+            dir = asDir;
             runIds.addAll(existing.runs());
         } else {
             List<String> given = List.of(resume.split(",")).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();

@@ -33,11 +33,13 @@ record Problem(String type, String title, int status, String detail, String code
     String describe() {
         StringBuilder b = new StringBuilder();
         b.append(code == null ? "error" : code).append(" (").append(status).append(")");
-        if (detail != null && !detail.isBlank()) b.append(": ").append(detail);
-        else if (title != null) b.append(": ").append(title);
-        for (FieldError e : errors) {
-            b.append("\n  ").append(e.field() == null || e.field().isEmpty() ? "(body)" : e.field()).append(": ").append(e.message());
-        }
+        List<String> fields = errors.stream()
+                .map(e -> (e.field() == null || e.field().isEmpty() ? "(body)" : e.field()) + ": " + e.message()).toList();
+        // A single bad field is also the detail; print it once.
+        boolean detailIsTheField = fields.size() == 1 && fields.getFirst().equals(detail);
+        if (detail != null && !detail.isBlank() && !detailIsTheField) b.append(": ").append(detail);
+        else if ((detail == null || detail.isBlank()) && title != null) b.append(": ").append(title);
+        for (String f : fields) b.append("\n  ").append(f);
         if (userAction != null && !userAction.isBlank()) b.append("\n  ").append(userAction);
         return b.toString();
     }

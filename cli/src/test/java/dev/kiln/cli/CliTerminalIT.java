@@ -53,6 +53,8 @@ class CliTerminalIT {
     private Path work;
     private Process kiln;
     private Path kilnLog;
+    private Path serverJar;
+    private int port;
     private String url;
     private Terminal term;
 
@@ -63,24 +65,15 @@ class CliTerminalIT {
             Assumptions.abort("tmux is not installed; the CLI's terminal test is skipped (set KILN_REQUIRE_TMUX to make this a failure)");
         }
         root = Path.of("").toAbsolutePath().getParent();
-        Path jar = root.resolve("server/target/kiln.jar");
-        if (!Files.isRegularFile(jar)) fail(jar + " is missing: ./mvnw verify builds it before this test; alone, run ./kiln build first");
+        serverJar = root.resolve("server/target/kiln.jar");
+        if (!Files.isRegularFile(serverJar)) fail(serverJar + " is missing: ./mvnw verify builds it before this test; alone, run ./kiln build first");
         work = Path.of("target/cli-it").toAbsolutePath();
         deleteTree(work);
         Files.createDirectories(work.resolve("data"));
-        int port = freePort();
+        port = freePort();
         url = "http://127.0.0.1:" + port;
         kilnLog = work.resolve("kiln.log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString())
-                .redirectErrorStream(true).redirectOutput(kilnLog.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("KILN_") || k.endsWith("_API_KEY") || k.endsWith("_API_TOKEN")
-                || k.equals("FAL_KEY") || k.equals("COMFYUI_URL") || k.equals("PUBLIC_BASE_URL"));
-        pb.environment().putAll(Map.of("PORT", String.valueOf(port), "KILN_DATA_DIR", work.resolve("data").toString(),
-                "KILN_SANDBOX_LATENCY", "1500ms", "KILN_MAX_RUN_JOBS", "8",
-                "KILN_CATALOG_DIR", Path.of("src/test/resources/catalog").toAbsolutePath().toString()));
-        kiln = pb.start();
-        awaitHealth(Duration.ofSeconds(180));
+        startKiln();
 
         Map<String, String> env = new HashMap<>();
         env.put("JAVA_HOME", System.getProperty("java.home"));
@@ -267,7 +260,44 @@ class CliTerminalIT {
         assertThat(down.screen()).contains("cannot reach Kiln at http://127.0.0.1:" + closed).contains("connection refused");
     }
 
+    @Test
+    void aServerKilledMidBatchIsWaitedForAndTheBatchStillCompletes() throws Exception {
+        Files.writeString(work.resolve("restart.txt"), "a harbour\na windmill\na lantern\na canyon\n");
+        term.start("kiln batch restart.txt --model cli-test-queue --count 3 --out restart");
+        term.awaitScreen(s -> {
+            List<int[]> b = bars(List.of(s));
+            return !b.isEmpty() && b.getLast()[7] >= 1 && b.getLast()[1] < b.getLast()[2];
+        }, COMMAND);
+        kiln.destroyForcibly().waitFor();
+        // The event streams break and the reads fail: the CLI says so and keeps trying.
+        Terminal.Result waiting = term.awaitScreen(s -> s.contains("server unreachable since"), COMMAND);
+        assertThat(waiting.exit()).as(waiting.screen()).isEqualTo(-1);
+        startKiln();
+        Terminal.Result r = term.await(COMMAND);
+        assertThat(r.exit()).as(r.screen()).isEqualTo(0);
+        assertThat(r.screen()).contains("12 jobs, 12 succeeded");
+        List<CSVRecord> rows = manifestCsv(work.resolve("restart"));
+        assertThat(rows).hasSize(12).allSatisfy(x -> assertThat(x.get("status")).isEqualTo("succeeded"));
+        for (CSVRecord row : rows) {
+            assertThat(sha256(Files.readAllBytes(work.resolve("restart").resolve(row.get("file"))))).isEqualTo(row.get("sha256"));
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** Starts the server jar as an operator would, on the test's port and data; again after a kill (same data). */
+    private void startKiln() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", serverJar.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(kilnLog.toFile()));
+        pb.environment().keySet().removeIf(k -> k.startsWith("KILN_") || k.endsWith("_API_KEY") || k.endsWith("_API_TOKEN")
+                || k.equals("FAL_KEY") || k.equals("COMFYUI_URL") || k.equals("PUBLIC_BASE_URL"));
+        pb.environment().putAll(Map.of("PORT", String.valueOf(port), "KILN_DATA_DIR", work.resolve("data").toString(),
+                "KILN_SANDBOX_LATENCY", "1500ms", "KILN_MAX_RUN_JOBS", "8",
+                "KILN_CATALOG_DIR", Path.of("src/test/resources/catalog").toAbsolutePath().toString()));
+        kiln = pb.start();
+        awaitHealth(Duration.ofSeconds(180));
+    }
 
     /** Every progress bar on the screens: percent, finished, total, done, failed, running, queued, saved. */
     private static List<int[]> bars(List<String> screens) {

@@ -54,6 +54,9 @@ class SmallPartsTest {
         Problem busy = Api.problem(503, Optional.of("application/problem+json"),
                 "{\"status\":503,\"code\":\"queue_overloaded\",\"detail\":\"the queue is full\",\"user_action\":\"Retry later.\"}".getBytes(StandardCharsets.UTF_8));
         assertThat(busy.describe()).isEqualTo("queue_overloaded (503): the queue is full\n  Retry later.");
+        Problem one = new Problem(null, null, 422, "images.reference: needs 1 image", "validation_failed",
+                List.of(new Problem.FieldError("images.reference", "needs 1 image")), null);
+        assertThat(one.describe()).isEqualTo("validation_failed (422)\n  images.reference: needs 1 image");
         Problem html = Api.problem(502, Optional.of("text/html"), "<h1>Bad Gateway</h1>".getBytes(StandardCharsets.UTF_8));
         assertThat(html.describe()).isEqualTo("http_502 (502): HTTP 502 (text/html): <h1>Bad Gateway</h1>");
     }
