@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,9 +43,6 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  kiln batch shots.csv --model flux-schnell --grid seed=1,2,3 --out shots/",
                 "  kiln batch --resume run_01JB8Z3N5V7W9X  (or --resume DIR)", "", Exit.HELP})
 final class BatchCommand implements Callable<Integer> {
-    private static final Duration RESYNC = Duration.ofSeconds(30);
-    private static final Duration POLL = Duration.ofSeconds(2);
-    private static final Duration GIVE_UP = Duration.ofMinutes(10);
     private static final Pattern SERVER_LIMIT = Pattern.compile("at most (\\d+) are allowed \\(KILN_MAX_RUN_JOBS\\)");
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "Prompts file (.txt, .csv, .jsonl; '-' reads standard input as text).")
@@ -98,11 +94,11 @@ final class BatchCommand implements Callable<Integer> {
     private PrintWriter err;
     private PrintWriter out2;
     private final Map<String, Integer> lines = new ConcurrentHashMap<>();
-    private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
-    private final Set<String> resyncNeeded = ConcurrentHashMap.newKeySet();
     private final Object endLock = new Object();
     private boolean ended;
+    private final Thread hook = new Thread(this::detach, "kiln-detach");
     private Tracker tracker;
+    private Follower follower;
     private Manifest manifest;
     private Downloader downloader;
     private ProgressView progress;
@@ -334,39 +330,14 @@ final class BatchCommand implements Callable<Integer> {
                 downloader.submit(job, position);
             }
         });
+        follower = new Follower(api, tracker);
         Runtime.getRuntime().addShutdownHook(hook);
     }
-
-    private final Thread hook = new Thread(this::detach, "kiln-detach");
 
     /** Adds a run to follow: its jobs now, its events from here on. */
     private void follow(Wire.Run run) {
         manifest.addRun(run.id(), run.model());
-        tracker.run(run);
-        EventStream s = new EventStream(api, run.id(), new EventStream.Listener() {
-            @Override
-            public void connected(String runId) {
-                resyncNeeded.add(runId);
-                tracker.poke();
-            }
-
-            @Override
-            public void job(Wire.Job job) {
-                tracker.apply(job);
-            }
-
-            @Override
-            public void lost(String runId, String why) {
-                tracker.poke();
-            }
-
-            @Override
-            public void unsupported(String runId, String why) {
-                tracker.poke();
-            }
-        });
-        streams.put(run.id(), s);
-        s.start();
+        follower.add(run);
         manifest.flush();
     }
 
@@ -375,40 +346,20 @@ final class BatchCommand implements Callable<Integer> {
                 + "; saving to " + manifest.dir() + " (Ctrl-C detaches; the runs go on)");
         progress = new ProgressView(tracker.total(), ProgressView.interactive(), System.err, () -> tracker.estimateBeforeFirstFinish(Instant.now()));
         progress.update(tracker.counts(), downloader.stats(), null);
-        Map<String, Long> lastRead = new LinkedHashMap<>();
-        long lastFull = System.nanoTime();
         long lastFlush = 0;
-        Instant unreachableSince = null;
-        String note = null;
         while (true) {
             long v = tracker.version();
             if (tracker.allFinished() && downloader.idle()) break;
             tracker.awaitChange(v, Duration.ofMillis(250));
-            long now = System.nanoTime();
-            boolean full = now - lastFull > RESYNC.toNanos();
-            if (full) lastFull = now;
-            for (String id : tracker.runs()) {
-                EventStream s = streams.get(id);
-                boolean live = s != null && s.connected();
-                boolean due = resyncNeeded.remove(id) || full || (!live && now - lastRead.getOrDefault(id, 0L) > POLL.toNanos());
-                if (!due) continue;
-                try {
-                    tracker.run(api.get("/v1/runs/" + Api.query(id), Wire.Run.class));
-                    lastRead.put(id, now);
-                    unreachableSince = null;
-                    note = null;
-                } catch (CliException.Unreachable e) {
-                    if (unreachableSince == null) unreachableSince = Instant.now();
-                    note = "server unreachable since " + unreachableSince.toString().substring(11, 19) + "Z, retrying";
-                    lastRead.put(id, now);
-                    if (Duration.between(unreachableSince, Instant.now()).compareTo(GIVE_UP) > 0) {
-                        end();
-                        throw new CliException(Exit.UNREACHABLE, e.getMessage() + "\n  The runs may still be going; " + resumeHint());
-                    }
-                }
+            String note;
+            try {
+                note = follower.refresh();
+            } catch (CliException.Unreachable e) {
+                end();
+                throw new CliException(Exit.UNREACHABLE, e.getMessage() + "\n  The runs may still be going; " + resumeHint());
             }
-            streams.values().forEach(EventStream::checkSilence);
             progress.update(tracker.counts(), downloader.stats(), note);
+            long now = System.nanoTime();
             if (now - lastFlush > 1_000_000_000L) {
                 manifest.flush();
                 lastFlush = now;
@@ -430,7 +381,7 @@ final class BatchCommand implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // the JVM is already exiting; the hook sees ended and does nothing
         }
-        streams.values().forEach(EventStream::close);
+        if (follower != null) follower.close();
         if (progress != null) progress.close();
         if (downloader != null) downloader.shutdownNow();
         if (manifest != null) manifest.write();
@@ -443,7 +394,7 @@ final class BatchCommand implements Callable<Integer> {
             if (ended) return;
             ended = true;
         }
-        streams.values().forEach(EventStream::close);
+        if (follower != null) follower.close();
         if (progress != null) progress.close();
         if (downloader != null) downloader.shutdownNow();
         try {

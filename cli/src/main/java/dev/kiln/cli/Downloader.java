@@ -124,24 +124,29 @@ final class Downloader {
         }
     }
 
+    /**
+     * Downloads one output. A failed or mismatching download is tried {@link #ATTEMPTS} times; while
+     * the server is unreachable (a restart) it waits as long as the batch does, so an outage does
+     * not turn into missing files.
+     */
     private void fetch(Wire.Output o, Path target) throws IOException, InterruptedException {
         String path = o.url() != null && o.url().startsWith("/") ? o.url() : "/v1/assets/" + o.assetId();
+        boolean external = o.url() != null && o.url().matches("(?i)https?://.*");
         Path part = target.resolveSibling("." + target.getFileName() + ".part");
         String last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        int failures = 0;
+        long unreachableSince = 0;
+        while (true) {
             try {
-                HttpResponse<InputStream> res = o.url() != null && o.url().matches("(?i)https?://.*")
-                        ? api.openExternal(o.url(), Duration.ofSeconds(30))
-                        : api.open(path, "*/*", Duration.ofSeconds(30));
+                HttpResponse<InputStream> res = external ? api.openExternal(o.url(), Duration.ofSeconds(30)) : api.open(path, "*/*", Duration.ofSeconds(30));
+                unreachableSince = 0;
                 MessageDigest d = sha256();
                 long size;
                 try (InputStream in = new DigestInputStream(res.body(), d); OutputStream out = Files.newOutputStream(part)) {
                     size = in.transferTo(out);
                 }
                 String hash = HexFormat.of().formatHex(d.digest());
-                if (size != o.size() || (o.sha256() != null && !hash.equalsIgnoreCase(o.sha256()))) {
-                    last = "the download of " + o.assetId() + " does not match the server's size and SHA-256 (" + size + " bytes, expected " + o.size() + ")";
-                } else {
+                if (size == o.size() && (o.sha256() == null || hash.equalsIgnoreCase(o.sha256()))) {
                     try {
                         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                     } catch (AtomicMoveNotSupportedException e) {
@@ -149,6 +154,12 @@ final class Downloader {
                     }
                     return;
                 }
+                last = "the download of " + o.assetId() + " does not match the server's size and SHA-256 (" + size + " bytes, expected " + o.size() + ")";
+                failures++;
+            } catch (CliException.Unreachable e) {
+                if (unreachableSince == 0) unreachableSince = System.nanoTime();
+                last = e.getMessage().lines().findFirst().orElse("unreachable");
+                if (System.nanoTime() - unreachableSince > Follower.GIVE_UP.toNanos()) failures = ATTEMPTS;
             } catch (CliException.Refused e) {
                 // 404 and friends will not change by asking again.
                 if (e.status() / 100 == 4) {
@@ -156,13 +167,15 @@ final class Downloader {
                     throw new IOException("cannot download " + o.assetId() + ": " + e.problem().describe());
                 }
                 last = e.problem().describe();
+                failures++;
             } catch (CliException | IOException e) {
                 last = e.getMessage();
+                failures++;
             }
             Files.deleteIfExists(part);
-            if (attempt < ATTEMPTS) Thread.sleep(500L << attempt);
+            if (failures >= ATTEMPTS) throw new IOException("cannot download " + o.assetId() + " (" + failures + " attempts): " + last);
+            Thread.sleep(unreachableSince != 0 ? 2_000 : 500L << failures);
         }
-        throw new IOException("cannot download " + o.assetId() + " after " + ATTEMPTS + " attempts: " + last);
     }
 
     private static MessageDigest sha256() {

@@ -10,7 +10,8 @@ import java.time.Duration;
 import tools.jackson.core.JacksonException;
 
 /**
- * Follows one run's job events ({@code GET /v1/events?run=}) on a virtual thread, reconnecting
+ * Follows one run's job events ({@code GET /v1/events?run=}), or all of the caller's when the run
+ * is null, on a virtual thread, reconnecting
  * with backoff when the stream ends or breaks. Kiln does not replay missed events, so every
  * (re)connection is reported to the listener, which then reads the run's current state; a stream
  * that has been silent for longer than three of Kiln's 15-second keep-alives is taken for dead.
@@ -46,7 +47,7 @@ final class EventStream {
     }
 
     void start() {
-        thread = Thread.ofVirtual().name("kiln-events-" + runId).start(this::loop);
+        thread = Thread.ofVirtual().name("kiln-events-" + (runId == null ? "all" : runId)).start(this::loop);
     }
 
     boolean connected() {
@@ -70,7 +71,8 @@ final class EventStream {
         long backoffMs = 500;
         while (!closed) {
             try {
-                HttpResponse<InputStream> res = api.open("/v1/events?run=" + Api.query(runId), "text/event-stream", Duration.ofSeconds(15));
+                HttpResponse<InputStream> res = api.open(runId == null ? "/v1/events" : "/v1/events?run=" + Api.query(runId),
+                        "text/event-stream", Duration.ofSeconds(15));
                 String type = Api.contentType(res).orElse("");
                 if (!type.startsWith("text/event-stream")) {
                     closeQuietly(res.body());

@@ -19,6 +19,8 @@ final class Exit {
     static final int REFUSED = 5;
     /** {@code status}: the run has not finished yet. */
     static final int RUNNING = 6;
+    /** A bug in the CLI (its stack trace is printed); sysexits' EX_SOFTWARE. */
+    static final int INTERNAL = 70;
     /** Interrupted with Ctrl-C (128 + SIGINT); the runs go on on the server. */
     static final int INTERRUPTED = 130;
 
@@ -33,6 +35,7 @@ final class Exit {
               5    the server refused the request (its error is printed,
                    with the fields at fault)
               6    status: the run is still going
+              70   a bug in the CLI (the stack trace is printed)
               130  interrupted (Ctrl-C): the runs go on; re-attach with
                    batch --resume""";
 

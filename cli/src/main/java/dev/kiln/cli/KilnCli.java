@@ -37,7 +37,10 @@ final class KilnCli implements Runnable {
                 cmd.getErr().flush();
                 return c.exitCode();
             }
-            throw ex;
+            cmd.getErr().println("kiln: internal error; please report it with this trace:");
+            ex.printStackTrace(cmd.getErr());
+            cmd.getErr().flush();
+            return Exit.INTERNAL;
         });
         return cl.execute(args);
     }

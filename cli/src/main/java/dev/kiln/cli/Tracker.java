@@ -37,6 +37,7 @@ final class Tracker {
     private final Listener listener;
     private final List<String> runs = new ArrayList<>();
     private final Map<String, Integer> positions = new HashMap<>();
+    private final Map<String, List<String>> jobsOfRun = new HashMap<>();
     private final Map<String, Wire.Job> jobs = new LinkedHashMap<>();
     private int total;
     private long version;
@@ -50,6 +51,7 @@ final class Tracker {
         if (!runs.contains(run.id())) {
             runs.add(run.id());
             for (Wire.Job j : run.jobs()) positions.put(j.id(), ++total);
+            jobsOfRun.put(run.id(), run.jobs().stream().map(Wire.Job::id).toList());
         }
         for (Wire.Job j : run.jobs()) apply(j);
     }
@@ -95,6 +97,17 @@ final class Tracker {
             }
         }
         return new Counts(total, q + (total - jobs.size()), r, s, f, c, t);
+    }
+
+    /** Whether every job of the run is in a terminal state (nothing more will change). */
+    synchronized boolean runFinished(String runId) {
+        List<String> ids = jobsOfRun.get(runId);
+        if (ids == null) return false;
+        for (String id : ids) {
+            Wire.Job j = jobs.get(id);
+            if (j == null || !j.terminal()) return false;
+        }
+        return true;
     }
 
     synchronized boolean allFinished() {

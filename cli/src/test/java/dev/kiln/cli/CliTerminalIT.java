@@ -148,10 +148,19 @@ class CliTerminalIT {
     @Test
     void failedJobsMakeAPartialOrFailedExitWithTheirErrorsInTheManifestAndStatus() throws Exception {
         // cli-test-image accepts widths up to 8192, the sandbox renders up to 4096: wider jobs fail at the provider.
-        Files.writeString(work.resolve("mixed.csv"), "prompt,width,negative_prompt\na narrow fox,96,\na wide fox,5000,blurry\na narrow cat,128,\n");
+        // Each row has its own width, so each is its own run: six runs, followed on one event stream.
+        Files.writeString(work.resolve("mixed.csv"), """
+                prompt,width,negative_prompt
+                a narrow fox,96,
+                a wide fox,5000,blurry
+                a narrow cat,128,
+                a narrow owl,160,
+                a narrow eel,192,
+                a narrow elk,224,
+                """);
         Terminal.Result r = term.run("kiln batch mixed.csv --model cli-test-image --out mixed", COMMAND);
         assertThat(r.exit()).as(r.screen()).isEqualTo(1);
-        assertThat(r.screen()).contains("3 jobs, 2 succeeded, 1 failed").contains("not succeeded:")
+        assertThat(r.screen()).contains("6 jobs, 5 succeeded, 1 failed").contains("not succeeded:")
                 .contains("failed provider_rejected").contains("size out of range");
         List<CSVRecord> rows = manifestCsv(work.resolve("mixed"));
         CSVRecord wide = rows.stream().filter(x -> x.get("prompt").equals("a wide fox")).findFirst().orElseThrow();
@@ -160,11 +169,11 @@ class CliTerminalIT {
         assertThat(wide.get("error_message")).contains("size out of range");
         assertThat(wide.get("negative_prompt")).isEqualTo("blurry");
         assertThat(wide.get("file")).isEmpty();
-        assertThat(rows).filteredOn(x -> x.get("status").equals("succeeded")).hasSize(2).allSatisfy(x -> assertThat(x.get("file")).endsWith(".png"));
+        assertThat(rows).filteredOn(x -> x.get("status").equals("succeeded")).hasSize(5).allSatisfy(x -> assertThat(x.get("file")).endsWith(".png"));
 
         Terminal.Result status = term.run("kiln status mixed", COMMAND);
         assertThat(status.exit()).as(status.screen()).isEqualTo(1);
-        assertThat(status.screen()).contains("RUN ").contains("(3 runs)").contains("PROMPT / ERROR").contains("provider_rejected");
+        assertThat(status.screen()).contains("RUN ").contains("(6 runs)").contains("PROMPT / ERROR").contains("provider_rejected");
         String firstRun = Wire.JSON.readTree(work.resolve("mixed/manifest.json").toFile()).get("runs").get(0).asString();
         Terminal.Result one = term.run("kiln status " + firstRun, COMMAND);
         assertThat(one.exit()).as(one.screen()).isEqualTo(0);
