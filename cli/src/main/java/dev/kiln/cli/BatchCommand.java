@@ -287,6 +287,7 @@ final class BatchCommand implements Callable<Integer> {
                 if (!runIds.contains(id)) runIds.add(id);
             });
         }
+        if (runIds.isEmpty()) throw CliException.usage(dir + "/manifest.json lists no runs: that batch was interrupted before any run was accepted");
         if (existing != null && existing.server() != null && server.explicitUrl() == null) api = server.api(existing.server());
         else api = server.api();
         try {
