@@ -80,6 +80,10 @@ public final class ParamResolver {
                 return null;
             }
         }
+        if (!spec.enumValues().isEmpty() && spec.enumValues().stream().noneMatch(e -> same(v, e))) {
+            errors.add(new FieldError(field, "must be one of " + Json.write(spec.enumValues()) + ", got " + Json.write(given)));
+            return null;
+        }
         if (spec.step() != null && v instanceof Long n && !spec.step().allows(n)) {
             long lo = spec.step().below(n), hi = lo + spec.step().multiple();
             List<String> near = new java.util.ArrayList<>();
@@ -87,10 +91,6 @@ public final class ParamResolver {
             if (spec.max() == null || hi <= spec.max()) near.add(Long.toString(hi));
             errors.add(new FieldError(field, "must be " + spec.step().describe() + (near.isEmpty() ? "" : " (nearest: " + String.join(" or ", near) + ")")
                     + ", got " + Json.write(given)));
-            return null;
-        }
-        if (!spec.enumValues().isEmpty() && spec.enumValues().stream().noneMatch(e -> same(v, e))) {
-            errors.add(new FieldError(field, "must be one of " + Json.write(spec.enumValues()) + ", got " + Json.write(given)));
             return null;
         }
         return v;
