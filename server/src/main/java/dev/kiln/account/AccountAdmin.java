@@ -73,6 +73,8 @@ public class AccountAdmin {
                 else config.put(e.getKey(), e.getValue().asString());
             });
         }
+        // Settings the account leaves out take the provider's defaults, as environment accounts do.
+        if (provider != null) providers.settingDefaults(provider).forEach(config::putIfAbsent);
         int concurrency = integer(body, "max_concurrency", 4, 1, 10_000, errors);
         int rate = integer(body, "rate_per_minute", 60, 1, 10_000_000, errors);
         if (!errors.isEmpty()) throw KilnException.validation(errors);

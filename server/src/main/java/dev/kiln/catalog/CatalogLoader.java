@@ -231,8 +231,29 @@ public final class CatalogLoader {
             Object locked = value(p.get("locked"), bare, f + ".locked", r);
             boolean required = p.path("required").asBoolean(false);
             if (required && def != null) r.problem(f, "a required parameter cannot have a default");
-            out.add(new ParamSpec(name, type, locked != null ? locked : def, min, max, enums, locked, required, pm,
-                    p.path("help").asString(null)));
+            ParamSpec.Step step = null;
+            JsonNode st = p.get("step");
+            if (st != null && !st.isNull()) {
+                if (type != ParamType.INTEGER || !st.isObject() || !st.path("multiple").isIntegralNumber()) {
+                    r.problem(f + ".step", "only integers take a step: {multiple: N, offset: M}");
+                } else {
+                    try {
+                        step = new ParamSpec.Step(st.path("multiple").asInt(), st.path("offset").asInt(0));
+                    } catch (IllegalArgumentException e) {
+                        r.problem(f + ".step", e.getMessage());
+                    }
+                }
+            }
+            ParamSpec spec = new ParamSpec(name, type, locked != null ? locked : def, min, max, enums, locked, required, pm,
+                    p.path("help").asString(null), step);
+            // The default, the bounds and every enum value must sit on the lattice themselves.
+            if (step != null) {
+                for (Object v : new Object[] {spec.defaultValue(), min, max}) {
+                    if (v instanceof Number n && !step.allows(n.longValue())) r.problem(f + ".step", n + " is not " + step.describe());
+                }
+                for (Object v : enums) if (v instanceof Number n && !step.allows(n.longValue())) r.problem(f + ".step", n + " is not " + step.describe());
+            }
+            out.add(spec);
         }
         return out;
     }

@@ -84,6 +84,15 @@ public final class ParamResolver {
             errors.add(new FieldError(field, "must be one of " + Json.write(spec.enumValues()) + ", got " + Json.write(given)));
             return null;
         }
+        if (spec.step() != null && v instanceof Long n && !spec.step().allows(n)) {
+            long lo = spec.step().below(n), hi = lo + spec.step().multiple();
+            List<String> near = new java.util.ArrayList<>();
+            if (spec.min() == null || lo >= spec.min()) near.add(Long.toString(lo));
+            if (spec.max() == null || hi <= spec.max()) near.add(Long.toString(hi));
+            errors.add(new FieldError(field, "must be " + spec.step().describe() + (near.isEmpty() ? "" : " (nearest: " + String.join(" or ", near) + ")")
+                    + ", got " + Json.write(given)));
+            return null;
+        }
         return v;
     }
 

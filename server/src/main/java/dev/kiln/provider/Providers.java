@@ -15,6 +15,7 @@ import java.util.Set;
 public class Providers implements BindingTargets, AutoCloseable {
     private final Map<String, Provider> byId = new LinkedHashMap<>();
     private final Map<String, Boolean> needsRemote = new HashMap<>();
+    private final Map<String, Map<String, String>> settingDefaults = new HashMap<>();
 
     /** Adapters whose bindings all name a remote model. */
     public Providers(List<Provider> providers) {
@@ -27,7 +28,12 @@ public class Providers implements BindingTargets, AutoCloseable {
     public static Providers of(List<ProviderDescriptor> descriptors, ProviderHttp http) {
         Providers out = new Providers();
         for (ProviderDescriptor d : descriptors) {
-            for (Provider p : d.adapters(http)) out.add(p, d.bindingsNeedRemote());
+            Map<String, String> defaults = new LinkedHashMap<>();
+            for (ProviderDescriptor.Setting s : d.settings()) if (s.defaultValue() != null) defaults.put(s.key(), s.defaultValue());
+            for (Provider p : d.adapters(http)) {
+                out.add(p, d.bindingsNeedRemote());
+                out.settingDefaults.put(p.id(), Map.copyOf(defaults));
+            }
         }
         return out;
     }
@@ -55,6 +61,11 @@ public class Providers implements BindingTargets, AutoCloseable {
         Provider p = byId.get(id);
         if (p == null) throw new IllegalStateException("no adapter for provider '" + id + "'");
         return p;
+    }
+
+    /** The settings a provider's accounts get when they do not set them (its descriptor's defaults, e.g. fal's JWKS URL). */
+    public Map<String, String> settingDefaults(String provider) {
+        return settingDefaults.getOrDefault(provider, Map.of());
     }
 
     public List<String> ids() {

@@ -35,12 +35,13 @@ public final class ComfyFolders implements ComfyMachine.Storage {
     }
 
     @Override
-    public synchronized String save(String type, String subfolder, String pattern, byte[] content) {
-        String counterKey = type + "/" + subfolder + "/" + pattern;
+    public synchronized String save(String type, String subfolder, String prefix, String suffix, byte[] content) {
+        String counterKey = type + "/" + subfolder + "/" + prefix + "\u0000" + suffix;
         int n = counters.getOrDefault(counterKey, 0);
         String name;
         do {
-            name = String.format(pattern, ++n);
+            // Concatenated, never formatted: a '%' in filename_prefix is part of the name.
+            name = prefix + "_" + String.format(java.util.Locale.ROOT, "%05d", ++n) + suffix;
         } while (files.containsKey(key(type, subfolder, name)));
         counters.put(counterKey, n);
         put(key(type, subfolder, name), content);

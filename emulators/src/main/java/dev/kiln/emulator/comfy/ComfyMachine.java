@@ -71,12 +71,14 @@ public final class ComfyMachine {
         byte[] input(String name);
 
         /**
-         * Stores an output and returns its file name, numbered as ComfyUI numbers them.
+         * Stores an output and returns its file name, numbered as ComfyUI numbers them:
+         * {@code prefix + "_" + 5-digit counter + suffix}, e.g. {@code pony_00001_.png}. The prefix is
+         * the workflow's {@code filename_prefix}, data taken as it is (never a format string).
          *
          * @param type {@code output} or {@code temp}
-         * @param pattern the name with {@code %05d} where the counter goes, e.g. {@code pony_%05d_.png}
+         * @param suffix what follows the counter, e.g. {@code _.png} or {@code .mp4}
          */
-        String save(String type, String subfolder, String pattern, byte[] bytes);
+        String save(String type, String subfolder, String prefix, String suffix, byte[] bytes);
     }
 
     /** What a run tells its caller as it goes; the emulators turn these into websocket messages. May throw. */
@@ -261,7 +263,7 @@ public final class ComfyMachine {
         String prompt = p.prompt() == null ? "" : p.prompt();
         for (int i = 0; i < count; i++) {
             byte[] png = SandboxRenderer.render(prompt, p.seed() + i, p.w(), p.h(), "png");
-            String file = storage.save(type, pf.subfolder, pf.name + "_%05d_.png", png);
+            String file = storage.save(type, pf.subfolder, pf.name, "_.png", png);
             images.add(entry(file, pf.subfolder, type));
         }
         ObjectNode ui = Json.object();
@@ -282,7 +284,7 @@ public final class ComfyMachine {
         if (w.path("pingpong").asBoolean(false)) frames = Math.max(1, frames * 2 - 2);
         Video v = renderVideo(format, p.w(), p.h(), frames, fps, p.prompt() == null ? "" : p.prompt(), p.seed());
         Prefix pf = Prefix.of(text(w.get("filename_prefix")).isBlank() ? "AnimateDiff" : text(w.get("filename_prefix")));
-        String file = storage.save(type, pf.subfolder, pf.name + "_%05d." + v.extension(), v.bytes());
+        String file = storage.save(type, pf.subfolder, pf.name, "." + v.extension(), v.bytes());
         ObjectNode e = entry(file, pf.subfolder, type);
         e.put("format", format);
         e.put("frame_rate", fps);
@@ -300,7 +302,7 @@ public final class ComfyMachine {
         Video v = renderVideo(format, p.w(), p.h(), Math.max(1, p.frames()) * Math.max(1, p.batch()), fps,
                 p.prompt() == null ? "" : p.prompt(), p.seed());
         Prefix pf = Prefix.of(text(w.get("filename_prefix")).isBlank() ? "ComfyUI" : text(w.get("filename_prefix")));
-        String file = storage.save("output", pf.subfolder, pf.name + "_%05d_." + v.extension(), v.bytes());
+        String file = storage.save("output", pf.subfolder, pf.name, "_." + v.extension(), v.bytes());
         ObjectNode ui = Json.object();
         ui.putArray("images").add(entry(file, pf.subfolder, "output"));
         ui.putArray("animated").add(true);

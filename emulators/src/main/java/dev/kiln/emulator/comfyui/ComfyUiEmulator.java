@@ -70,8 +70,14 @@ public final class ComfyUiEmulator implements AutoCloseable {
      * @param randomSeed seeds the fail-rate draws
      * @param maxHistory history entries kept (ComfyUI keeps 10000)
      * @param storageBytes memory for output files; the oldest are dropped past it
+     * @param legacyServer behave as ComfyUI before prompt ids could be chosen and interrupts
+     *     targeted (server.py then: {@code prompt_id = str(uuid.uuid4())} whatever the body says, and
+     *     {@code POST /interrupt} stops whatever is running)
+     * @param workDir where the embedded Tomcat keeps its work files (removed again at close); null
+     *     for a fresh folder in the system temp directory, also removed at close
      */
-    public record Config(int port, Duration latency, int workers, double failRate, long randomSeed, int maxHistory, long storageBytes) {
+    public record Config(int port, Duration latency, int workers, double failRate, long randomSeed, int maxHistory, long storageBytes,
+                         boolean legacyServer, java.nio.file.Path workDir) {
         public Config {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port: " + port);
             if (latency == null || latency.isNegative()) throw new IllegalArgumentException("latency: " + latency);
@@ -82,13 +88,15 @@ public final class ComfyUiEmulator implements AutoCloseable {
 
         /** Any free port, instant prompts, one worker (as ComfyUI), no failures. */
         public static Config defaults() {
-            return new Config(0, Duration.ZERO, 1, 0, 1, 10_000, 256L * 1024 * 1024);
+            return new Config(0, Duration.ZERO, 1, 0, 1, 10_000, 256L * 1024 * 1024, false, null);
         }
 
-        public Config withPort(int p) { return new Config(p, latency, workers, failRate, randomSeed, maxHistory, storageBytes); }
-        public Config withLatency(Duration d) { return new Config(port, d, workers, failRate, randomSeed, maxHistory, storageBytes); }
-        public Config withWorkers(int n) { return new Config(port, latency, n, failRate, randomSeed, maxHistory, storageBytes); }
-        public Config withFailRate(double r) { return new Config(port, latency, workers, r, randomSeed, maxHistory, storageBytes); }
+        public Config withPort(int p) { return new Config(p, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
+        public Config withLatency(Duration d) { return new Config(port, d, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
+        public Config withWorkers(int n) { return new Config(port, latency, n, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
+        public Config withFailRate(double r) { return new Config(port, latency, workers, r, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
+        public Config withLegacyServer(boolean v) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, v, workDir); }
+        public Config withWorkDir(java.nio.file.Path d) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, d); }
     }
 
     /** One queued prompt, as a test sees it. */
@@ -110,6 +118,7 @@ public final class ComfyUiEmulator implements AutoCloseable {
     private final AtomicInteger number = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SplittableRandom random;
+    private final java.nio.file.Path workDir;
 
     /** A prompt in the queue or running. */
     private static final class Job {
@@ -153,7 +162,15 @@ public final class ComfyUiEmulator implements AutoCloseable {
         this.random = new SplittableRandom(config.randomSeed());
         this.tomcat = new Tomcat();
         try {
-            tomcat.setBaseDir(Files.createTempDirectory("kiln-comfyui").toString());
+            // Tomcat needs a base folder for its work files; it is ours alone and removed at close,
+            // so no start leaves a folder behind (in the data folder or the system temp directory).
+            if (config.workDir() != null) {
+                Files.createDirectories(config.workDir());
+                this.workDir = Files.createTempDirectory(config.workDir(), "comfyui-");
+            } else {
+                this.workDir = Files.createTempDirectory("kiln-comfyui");
+            }
+            tomcat.setBaseDir(workDir.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -249,6 +266,26 @@ public final class ComfyUiEmulator implements AutoCloseable {
         running.values().forEach(j -> j.interrupted = true);
         tomcatStop();
         folders.clear();
+        deleteWorkDir();
+    }
+
+    /** The folder of the embedded Tomcat's work files (gone after {@link #close()}). */
+    public java.nio.file.Path workDir() {
+        return workDir;
+    }
+
+    private void deleteWorkDir() {
+        try (var files = Files.walk(workDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "cannot delete {0}: {1}", f, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot delete the ComfyUI emulator's work folder {0}: {1}", workDir, e.toString());
+        }
     }
 
     private void tomcatStop() {
@@ -582,8 +619,9 @@ public final class ComfyUiEmulator implements AutoCloseable {
             }
             case "POST /interrupt" -> {
                 ObjectNode body = body(req, true);
-                String id = body.path("prompt_id").asString("");
-                interrupts.add(id);
+                // Older servers ignore the body: every interrupt stops whatever runs.
+                String id = config.legacyServer() ? "" : body.path("prompt_id").asString("");
+                interrupts.add(body.path("prompt_id").asString(""));
                 for (Job j : running.values()) if (id.isEmpty() || j.id.equals(id)) j.interrupted = true;
                 res.setStatus(200);
             }
@@ -667,7 +705,7 @@ public final class ComfyUiEmulator implements AutoCloseable {
             json(res, 400, v.errorBody());
             return;
         }
-        String id = body.path("prompt_id").asString("");
+        String id = config.legacyServer() ? "" : body.path("prompt_id").asString("");
         if (id.isBlank()) id = UUID.randomUUID().toString();
         int n = body.has("number") && body.get("number").isNumber() ? body.get("number").asInt() : number.incrementAndGet();
         String client = body.path("client_id").asString(null);

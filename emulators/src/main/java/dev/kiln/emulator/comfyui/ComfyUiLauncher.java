@@ -20,7 +20,7 @@ public final class ComfyUiLauncher implements Launcher {
     public Emulator start(Options o) {
         // ComfyUI runs one prompt at a time per GPU; the emulator has a few "GPUs" so batches move.
         ComfyUiEmulator e = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withPort(o.port()).withWorkers(4)
-                .withLatency(o.latency()).withFailRate(o.failRate()));
+                .withLatency(o.latency()).withFailRate(o.failRate()).withWorkDir(o.stateDir()));
         return new Emulator(service(), title(), e.baseUrl(), null, Map.of(), e);
     }
 }

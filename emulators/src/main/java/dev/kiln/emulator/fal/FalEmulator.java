@@ -81,6 +81,16 @@ public final class FalEmulator implements AutoCloseable {
             "square_hd", new int[] {1024, 1024}, "square", new int[] {512, 512},
             "portrait_4_3", new int[] {768, 1024}, "portrait_16_9", new int[] {576, 1024},
             "landscape_4_3", new int[] {1024, 768}, "landscape_16_9", new int[] {1024, 576});
+    /**
+     * The input fields of the models whose schema the emulator knows, from each model's API page
+     * (fal.ai/models/fal-ai/flux/schnell/api): anything else in the input is refused, so a binding
+     * that sends a field the model does not have fails here instead of being silently dropped.
+     */
+    private static final Map<String, java.util.Set<String>> SCHEMAS = Map.of(
+            "fal-ai/flux/schnell", java.util.Set.of("prompt", "image_size", "num_inference_steps", "seed", "sync_mode", "num_images",
+                    "enable_safety_checker", "output_format", "acceleration"));
+    /** Each known model's range of {@code num_inference_steps}. */
+    private static final Map<String, int[]> STEPS = Map.of("fal-ai/flux/schnell", new int[] {1, 12});
     /** How late an out-of-order webhook arrives. */
     private static final Duration REORDER_DELAY = Duration.ofMillis(1200);
 
@@ -97,9 +107,12 @@ public final class FalEmulator implements AutoCloseable {
      * @param randomSeed seeds fail-rate draws and random image seeds
      * @param webhookAttempts deliveries tried per webhook (fal: 10 over 2 hours)
      * @param webhookRetryDelay pause after the first failed delivery, growing linearly
+     * @param minimalSubmitAnswers whether a submit is answered with only {@code request_id} (and
+     *     {@code gateway_request_id} with a webhook), the shape fal's webhook docs show, instead of
+     *     the queue answer with its URLs
      */
     public record Config(int port, String apiKey, Duration latency, double failRate, String userId, Duration outputTtl,
-                         int maxRequests, long randomSeed, int webhookAttempts, Duration webhookRetryDelay) {
+                         int maxRequests, long randomSeed, int webhookAttempts, Duration webhookRetryDelay, boolean minimalSubmitAnswers) {
 
         public Config {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port: " + port);
@@ -113,39 +126,43 @@ public final class FalEmulator implements AutoCloseable {
 
         /** Any free port, no key, instant requests, no failures, files kept 7 days. */
         public static Config defaults() {
-            return new Config(0, null, Duration.ZERO, 0, "kiln-sandbox-user", Duration.ofDays(7), 50_000, 1, 3, Duration.ofMillis(500));
+            return new Config(0, null, Duration.ZERO, 0, "kiln-sandbox-user", Duration.ofDays(7), 50_000, 1, 3, Duration.ofMillis(500), false);
         }
 
         public Config withPort(int p) {
-            return new Config(p, apiKey, latency, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(p, apiKey, latency, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withApiKey(String k) {
-            return new Config(port, k, latency, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(port, k, latency, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withLatency(Duration d) {
-            return new Config(port, apiKey, d, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(port, apiKey, d, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withFailRate(double r) {
-            return new Config(port, apiKey, latency, r, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(port, apiKey, latency, r, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withUserId(String u) {
-            return new Config(port, apiKey, latency, failRate, u, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(port, apiKey, latency, failRate, u, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withOutputTtl(Duration d) {
-            return new Config(port, apiKey, latency, failRate, userId, d, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay);
+            return new Config(port, apiKey, latency, failRate, userId, d, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
         }
 
         public Config withRandomSeed(long s) {
-            return new Config(port, apiKey, latency, failRate, userId, outputTtl, maxRequests, s, webhookAttempts, webhookRetryDelay);
+            return new Config(port, apiKey, latency, failRate, userId, outputTtl, maxRequests, s, webhookAttempts, webhookRetryDelay, minimalSubmitAnswers);
+        }
+
+        public Config withMinimalSubmitAnswers(boolean minimal) {
+            return new Config(port, apiKey, latency, failRate, userId, outputTtl, maxRequests, randomSeed, webhookAttempts, webhookRetryDelay, minimal);
         }
 
         public Config withWebhookRetries(int attempts, Duration delay) {
-            return new Config(port, apiKey, latency, failRate, userId, outputTtl, maxRequests, randomSeed, attempts, delay);
+            return new Config(port, apiKey, latency, failRate, userId, outputTtl, maxRequests, randomSeed, attempts, delay, minimalSubmitAnswers);
         }
     }
 
@@ -172,6 +189,7 @@ public final class FalEmulator implements AutoCloseable {
     private final HttpClient fetcher;
     private final List<SigningKey> keys = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<int[]> transientAnswers = new java.util.concurrent.atomic.AtomicReference<>();
 
     private FalEmulator(Config config) throws IOException {
         this.config = config;
@@ -225,6 +243,22 @@ public final class FalEmulator implements AutoCloseable {
         SigningKey k = newKey();
         keys.add(0, k);
         keys.removeIf(x -> x != k);
+    }
+
+    /**
+     * The next {@code n} queue calls (submit, status, result) are answered with {@code status}
+     * (fal's queue answers 408 and 409 that its clients retry) before anything is accepted.
+     */
+    public FalEmulator answerTransiently(int status, int n) {
+        transientAnswers.set(n > 0 ? new int[] {status, n} : null);
+        return this;
+    }
+
+    private boolean takeTransient(HttpExchange ex) throws IOException {
+        int[] t = transientAnswers.getAndUpdate(a -> a == null || a[1] <= 1 ? null : new int[] {a[0], a[1] - 1});
+        if (t == null) return false;
+        answer(ex, t[0], detail(t[0] == 408 ? "Request timeout" : "Conflict: please retry"));
+        return true;
     }
 
     public List<Submission> submissions() {
@@ -308,6 +342,7 @@ public final class FalEmulator implements AutoCloseable {
             return;
         }
         List<String> seg = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
+        if (takeTransient(ex)) return;
         if (seg.size() >= 4 && seg.get(2).equals("requests")) {
             String app = seg.get(0) + "/" + seg.get(1), id = seg.get(3);
             if (seg.size() == 5 && seg.get(4).equals("status") && method.equals("GET")) {
@@ -369,11 +404,11 @@ public final class FalEmulator implements AutoCloseable {
                 throw new EmulatorHttp.Refused(400, detail("fal_webhook must be an http(s) URL"));
             }
         }
+        checkSchema(model, input);
         List<byte[]> files = new ArrayList<>();
         String inputFailure = fetchInputs(input, files);
         HostedJob.Spec spec = spec(input, files);
-        int second = model.indexOf('/', model.indexOf('/') + 1);
-        String app = second < 0 ? model : model.substring(0, second); // queue URLs drop the subpath
+        String app = queueApp(model); // queue URLs drop the subpath
         HostedJob j = create(model, app, input.deepCopy(), spec, webhook, inputFailure);
 
         if (faults.takeSubmitDropped()) throw new EmulatorHttp.Drop();
@@ -383,11 +418,34 @@ public final class FalEmulator implements AutoCloseable {
         }
         Duration late = faults.takeSubmitDelay();
         if (late != null) Thread.sleep(late);
-        ObjectNode o = urls(j, app);
-        o.put("status", "IN_QUEUE");
-        o.put("queue_position", queuePosition(j));
+        ObjectNode o;
+        if (config.minimalSubmitAnswers()) {
+            o = Json.object().put("request_id", j.id);
+        } else {
+            o = urls(j, app);
+            o.put("status", "IN_QUEUE");
+            o.put("queue_position", queuePosition(j));
+        }
         if (webhook != null) o.put("gateway_request_id", j.id);
         answer(ex, 200, o);
+    }
+
+    /** Refuses fields a known model does not have, and its out-of-range steps, as FastAPI answers them. */
+    private static void checkSchema(String model, ObjectNode input) {
+        java.util.Set<String> fields = SCHEMAS.get(model);
+        if (fields == null) return;
+        for (String f : input.propertyNames()) {
+            if (!fields.contains(f)) throw invalid(f, "extra fields not permitted", "value_error.extra");
+        }
+        int[] steps = STEPS.get(model);
+        JsonNode n = input.get("num_inference_steps");
+        if (steps != null && n != null && !n.isNull() && (!n.isIntegralNumber() || n.asInt() < steps[0] || n.asInt() > steps[1])) {
+            throw invalid("num_inference_steps", "ensure this value is between " + steps[0] + " and " + steps[1], "value_error.number");
+        }
+        JsonNode a = input.get("acceleration");
+        if (a != null && !a.isNull() && !java.util.Set.of("none", "regular", "high").contains(a.asString(""))) {
+            throw invalid("acceleration", "value is not a valid enumeration member; permitted: 'none', 'regular', 'high'", "type_error.enum");
+        }
     }
 
     /** Input files ({@code image_url}, {@code image_urls}, any data URI or URL string): fetched as fal does. */
@@ -484,11 +542,11 @@ public final class FalEmulator implements AutoCloseable {
         String format = "jpeg";
         JsonNode f = in.get("output_format");
         if (f != null && !f.isNull()) {
-            try {
-                format = SandboxRenderer.normalize(f.asString(""));
-            } catch (IllegalArgumentException e) {
+            // fal's image models take exactly "jpeg" or "png" ("jpg" and "webp" are refused).
+            if (!f.isString() || !(f.asString().equals("jpeg") || f.asString().equals("png"))) {
                 throw invalid("output_format", "value is not a valid enumeration member; permitted: 'jpeg', 'png'", "type_error.enum");
             }
+            format = f.asString();
         }
         return new HostedJob.Spec(prompt, seed, width, height, count, format, true);
     }
@@ -536,6 +594,13 @@ public final class FalEmulator implements AutoCloseable {
             });
         }
         return j;
+    }
+
+    /** {@code owner/alias} of a model id, {@code workflows/} and {@code comfy/} namespaces kept (fal-js {@code parseEndpointId}). */
+    static String queueApp(String model) {
+        String[] p = model.split("/");
+        boolean namespaced = p.length >= 3 && (p[0].equals("workflows") || p[0].equals("comfy"));
+        return namespaced ? p[0] + "/" + p[1] + "/" + p[2] : p[0] + "/" + p[1];
     }
 
     private ObjectNode urls(HostedJob j, String app) {

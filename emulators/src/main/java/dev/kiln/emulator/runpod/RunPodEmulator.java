@@ -46,8 +46,11 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class RunPodEmulator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RunPodEmulator.class.getName());
-    public static final int RUN_LIMIT = 10 * 1024 * 1024;
-    public static final int RUNSYNC_LIMIT = 20 * 1024 * 1024;
+    /** RunPod's payload limits ("10 MB" for /run, "20 MB" for /runsync, counted in decimal bytes). */
+    public static final int RUN_LIMIT = 10_000_000;
+    public static final int RUNSYNC_LIMIT = 20_000_000;
+    /** RunPod: {@code executionTimeout} "must be > 5000 ms"; {@code ttl} at least 10 s (docs.runpod.io, send-requests, execution policies). */
+    private static final long MIN_EXECUTION_TIMEOUT = 5_001;
     private static final long DEFAULT_EXECUTION_TIMEOUT = 600_000;
     private static final long DEFAULT_TTL = 86_400_000;
     private static final long MAX_POLICY = 7L * 24 * 3600 * 1000;
@@ -64,14 +67,19 @@ public final class RunPodEmulator implements AutoCloseable {
      * @param workers jobs run at the same time
      * @param failRate share of jobs that fail in their sampler (a worker-comfyui execution error)
      * @param randomSeed seeds the fail-rate draws
-     * @param videoOutputs whether the worker returns video nodes' files ({@code gifs}) with the images;
-     *     stock worker-comfyui 5.x does not (it warns "unhandled output keys")
+     * @param videoOutputs whether the worker returns video nodes' files ({@code gifs}, {@code videos})
+     *     with the images, as a customised worker does; stock worker-comfyui 5.x does not (it only
+     *     prints "unhandled output keys" and ends {@code success_no_images} when nothing else was saved)
+     * @param s3Outputs false for base64 outputs; true when the worker runs with
+     *     {@code BUCKET_ENDPOINT_URL} set and uploads every file, answering {@code type: "s3_url"}
+     *     entries whose presigned URLs the emulator itself serves (its "bucket")
      * @param webhookAttempts deliveries per webhook (RunPod: 1 + 2 retries)
      * @param webhookRetryDelay pause between deliveries (RunPod: 10 s)
      * @param resultRetention how long a finished {@code /run} job stays readable (RunPod: 30 min)
      */
     public record Config(int port, String apiKey, String endpointId, Duration latency, int workers, double failRate, long randomSeed,
-                         boolean videoOutputs, int webhookAttempts, Duration webhookRetryDelay, Duration resultRetention) {
+                         boolean videoOutputs, int webhookAttempts, Duration webhookRetryDelay, Duration resultRetention,
+                         boolean s3Outputs) {
         public Config {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port: " + port);
             if (apiKey == null || apiKey.isBlank()) throw new IllegalArgumentException("apiKey is required");
@@ -81,17 +89,19 @@ public final class RunPodEmulator implements AutoCloseable {
             if (!(failRate >= 0 && failRate <= 1)) throw new IllegalArgumentException("failRate must be 0..1");
         }
 
-        /** Any free port, instant jobs, 4 workers, stock retries, video files returned. */
+        /** Any free port, instant jobs, 4 workers, stock retries, the stock worker (no video files, base64 outputs). */
         public static Config defaults(String apiKey, String endpointId) {
-            return new Config(0, apiKey, endpointId, Duration.ZERO, 4, 0, 1, true, 3, Duration.ofSeconds(10), Duration.ofMinutes(30));
+            return new Config(0, apiKey, endpointId, Duration.ZERO, 4, 0, 1, false, 3, Duration.ofSeconds(10), Duration.ofMinutes(30), false);
         }
 
-        public Config withPort(int p) { return new Config(p, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention); }
-        public Config withLatency(Duration d) { return new Config(port, apiKey, endpointId, d, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention); }
-        public Config withWorkers(int n) { return new Config(port, apiKey, endpointId, latency, n, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention); }
-        public Config withFailRate(double r) { return new Config(port, apiKey, endpointId, latency, workers, r, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention); }
-        public Config withVideoOutputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, v, webhookAttempts, webhookRetryDelay, resultRetention); }
-        public Config withWebhookRetries(int attempts, Duration delay) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, attempts, delay, resultRetention); }
+        public Config withPort(int p) { return new Config(p, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        public Config withLatency(Duration d) { return new Config(port, apiKey, endpointId, d, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        public Config withWorkers(int n) { return new Config(port, apiKey, endpointId, latency, n, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        public Config withFailRate(double r) { return new Config(port, apiKey, endpointId, latency, workers, r, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        public Config withVideoOutputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, v, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        /** Outputs uploaded to the emulator's bucket ({@code BUCKET_ENDPOINT_URL} set) and answered as {@code s3_url}. */
+        public Config withS3Outputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, v); }
+        public Config withWebhookRetries(int attempts, Duration delay) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, attempts, delay, resultRetention, s3Outputs); }
     }
 
     /** One accepted job, as a test sees it. */
@@ -160,6 +170,8 @@ public final class RunPodEmulator implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private final java.util.ArrayDeque<Map.Entry<String, Long>> finishedOrder = new java.util.ArrayDeque<>();
     private long resultChars;
+    /** The "bucket" of a worker with BUCKET_ENDPOINT_URL set: object key → bytes. */
+    private final dev.kiln.emulator.support.BlobCache bucket = new dev.kiln.emulator.support.BlobCache(256L * 1024 * 1024);
 
     private RunPodEmulator(Config config) throws IOException {
         this.config = config;
@@ -283,7 +295,7 @@ public final class RunPodEmulator implements AutoCloseable {
         };
         ObjectNode result;
         try {
-            result = WorkerComfyUi.handle(j.input, config.videoOutputs(), listener);
+            result = WorkerComfyUi.handle(j.id, j.input, config.videoOutputs(), config.s3Outputs() ? this::upload : null, listener);
             if (!stepped[0]) pause(j, config.latency().toNanos());
             while (j.never) pause(j, TimeUnit.MILLISECONDS.toNanos(20));
         } catch (ComfyMachine.Interrupted s) {
@@ -419,8 +431,42 @@ public final class RunPodEmulator implements AutoCloseable {
         }
     }
 
+    /**
+     * rp_upload.upload_image: the object goes to bucket {@code %m-%y} under {@code {job id}/{8 hex}{ext}},
+     * and the answer is a presigned GET URL valid for 7 days (served here under {@code /s3/}).
+     */
+    private String upload(String jobId, String filename, byte[] bytes) {
+        int dot = filename.lastIndexOf('.');
+        String key = java.time.format.DateTimeFormatter.ofPattern("MM-yy").format(java.time.LocalDate.now()) + "/" + jobId + "/"
+                + java.util.UUID.randomUUID().toString().substring(0, 8) + (dot < 0 ? "" : filename.substring(dot));
+        bucket.put(key, new dev.kiln.emulator.support.BlobCache.Blob(bytes, mimeOf(filename), filename));
+        return baseUrl + "/s3/" + key + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature="
+                + dev.kiln.emulator.support.Tokens.secret();
+    }
+
+    private static String mimeOf(String filename) {
+        String f = filename.toLowerCase(java.util.Locale.ROOT);
+        if (f.endsWith(".png")) return "image/png";
+        if (f.endsWith(".jpg") || f.endsWith(".jpeg")) return "image/jpeg";
+        if (f.endsWith(".webp")) return "image/webp";
+        if (f.endsWith(".gif")) return "image/gif";
+        if (f.endsWith(".mp4")) return "video/mp4";
+        if (f.endsWith(".webm")) return "video/webm";
+        return "binary/octet-stream";
+    }
+
     private void route(HttpExchange ex) throws IOException, InterruptedException {
         String path = ex.getRequestURI().getPath();
+        if (path.startsWith("/s3/") && ex.getRequestMethod().equals("GET")) {
+            // The presigned URL carries its own authorisation: no Bearer key.
+            dev.kiln.emulator.support.BlobCache.Blob b = bucket.get(path.substring("/s3/".length()));
+            if (b == null || ex.getRequestURI().getQuery() == null || !ex.getRequestURI().getQuery().contains("X-Amz-Signature=")) {
+                EmulatorHttp.send(ex, 404, "application/xml", "<Error><Code>NoSuchKey</Code></Error>".getBytes(StandardCharsets.UTF_8), Map.of());
+            } else {
+                EmulatorHttp.send(ex, 200, b.contentType(), b.bytes(), Map.of());
+            }
+            return;
+        }
         String[] seg = path.split("/");
         // "", "v2", endpoint, op, [id]
         if (seg.length < 4 || !seg[1].equals("v2")) throw new Answer(404, "not found");
@@ -466,7 +512,7 @@ public final class RunPodEmulator implements AutoCloseable {
             raw = in.readNBytes(limit + 1);
             if (raw.length > limit) {
                 in.transferTo(java.io.OutputStream.nullOutputStream());
-                throw new Answer(413, "request body exceeds the " + (limit >> 20) + " MB limit of /" + (sync ? "runsync" : "run"));
+                throw new Answer(413, "request body exceeds the " + (limit / 1_000_000) + " MB limit of /" + (sync ? "runsync" : "run"));
             }
         }
         if (faults.takeRunRateLimited()) {
@@ -484,7 +530,7 @@ public final class RunPodEmulator implements AutoCloseable {
         if (body == null || !body.isObject()) throw new Answer(400, "body must be a JSON object");
         if (!body.has("input")) throw new Answer(400, "input is required");
         JsonNode policy = body.path("policy");
-        long execution = policyValue(policy, "executionTimeout", DEFAULT_EXECUTION_TIMEOUT, 5_000);
+        long execution = policyValue(policy, "executionTimeout", DEFAULT_EXECUTION_TIMEOUT, MIN_EXECUTION_TIMEOUT);
         long ttl = policyValue(policy, "ttl", DEFAULT_TTL, 10_000);
         String webhook = body.path("webhook").asString(null);
         if (webhook != null && !(webhook.startsWith("http://") || webhook.startsWith("https://"))) throw new Answer(400, "invalid webhook URL");

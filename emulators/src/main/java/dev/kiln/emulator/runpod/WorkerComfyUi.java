@@ -17,16 +17,24 @@ import tools.jackson.databind.node.ObjectNode;
  * The handler of runpod-workers/worker-comfyui 5.x (docs/PROVIDERS.md, "RunPod serverless"), on the sandbox
  * graph machine instead of a ComfyUI process: validate the input, "upload" the images by name,
  * queue the workflow (ComfyUI's validation, turned into worker-comfyui's error text), run it, and
- * return {@code {"images":[{filename,type:"base64",data}], "errors"?}} or {@code {"error", "details"?}}.
- * Like the real worker it only collects {@code images} outputs; with {@code videoOutputs} it also
- * returns the {@code gifs}/{@code videos} files of video nodes in the same list (as worker builds
- * that handle video do), otherwise it warns that the node produced unhandled output keys.
+ * return {@code {"images":[{filename,type:"base64"|"s3_url",data}], "errors"?}} or {@code {"error", "details"?}}
+ * (handler.py of runpod-workers/worker-comfyui). Like the real worker it only collects
+ * {@code images} outputs (core video savers such as {@code SaveVideo} report theirs there too); other
+ * output keys ({@code gifs} of VideoHelperSuite, {@code animated}) are only logged as unhandled, so a
+ * workflow that saved nothing under {@code images} ends {@code {"status":"success_no_images","images":[]}}.
+ * With {@code videoOutputs} it also returns the {@code gifs}/{@code videos} files of video nodes in
+ * the same list, as a customised worker does.
  */
 final class WorkerComfyUi {
     private WorkerComfyUi() {}
 
-    /** The handler's return value. */
-    static ObjectNode handle(JsonNode rawInput, boolean videoOutputs, ComfyMachine.Listener listener) {
+    /** Where a worker with {@code BUCKET_ENDPOINT_URL} set puts a file (runpod-python {@code rp_upload.upload_image}); answers its presigned URL. */
+    interface Bucket {
+        String upload(String jobId, String filename, byte[] bytes);
+    }
+
+    /** The handler's return value; {@code bucket} null answers files as base64. */
+    static ObjectNode handle(String jobId, JsonNode rawInput, boolean videoOutputs, Bucket bucket, ComfyMachine.Listener listener) {
         JsonNode input = rawInput;
         if (input == null || input.isNull() || input.isMissingNode()) return error("Please provide input", null);
         if (input.isString()) {
@@ -77,28 +85,30 @@ final class WorkerComfyUi {
 
         ArrayNode data = Json.MAPPER.createArrayNode();
         for (Map.Entry<String, ObjectNode> node : outputs.entrySet()) {
-            List<String> unhandled = new ArrayList<>();
             for (Map.Entry<String, JsonNode> key : node.getValue().properties()) {
                 boolean files = key.getKey().equals("images") || (videoOutputs && (key.getKey().equals("gifs") || key.getKey().equals("videos")));
-                if (!files) {
-                    unhandled.add("'" + key.getKey() + "'");
-                    continue;
-                }
+                // The stock worker only prints "Node N produced unhandled output keys: [...]" for the rest: no error.
+                if (!files) continue;
                 for (JsonNode f : key.getValue()) {
                     String type = f.path("type").asString("");
                     if (type.equals("temp")) continue;
-                    byte[] bytes = folders.get(type, f.path("subfolder").asString(""), f.path("filename").asString(""));
+                    String filename = f.path("filename").asString("");
+                    byte[] bytes = folders.get(type, f.path("subfolder").asString(""), filename);
                     if (bytes == null) {
-                        errors.add("Failed to fetch image data for " + f.path("filename").asString() + " from /view endpoint.");
+                        errors.add("Failed to fetch image data for " + filename + " from /view endpoint.");
                         continue;
                     }
                     ObjectNode o = data.addObject();
-                    o.put("filename", f.path("filename").asString());
-                    o.put("type", "base64");
-                    o.put("data", Base64.getEncoder().encodeToString(bytes));
+                    o.put("filename", filename);
+                    if (bucket != null) {
+                        o.put("type", "s3_url");
+                        o.put("data", bucket.upload(jobId, filename, bytes));
+                    } else {
+                        o.put("type", "base64");
+                        o.put("data", Base64.getEncoder().encodeToString(bytes));
+                    }
                 }
             }
-            if (!unhandled.isEmpty()) errors.add("Node " + node.getKey() + " produced unhandled output keys: " + unhandled + ".");
         }
         ObjectNode result = Json.object();
         if (!data.isEmpty()) result.set("images", data);

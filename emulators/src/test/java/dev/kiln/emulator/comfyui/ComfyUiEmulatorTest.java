@@ -171,4 +171,53 @@ class ComfyUiEmulatorTest {
         assertThat(h.get("status").get("messages").toString()).contains("execution_interrupted");
         assertThat(http.get("/history/" + pending).json().isEmpty()).isTrue();
     }
+
+    @Test
+    void filenamePrefixIsDataNotAFormatString() {
+        Http http = start(ComfyUiEmulator.Config.defaults());
+        String graph = GRAPH.replace("\"filename_prefix\":\"cat\"", "\"filename_prefix\":\"100%s_%d_%n%05d\"");
+        JsonNode q = http.post("/prompt", "{\"prompt\":" + graph + "}").json();
+        String id = q.path("prompt_id").asString();
+        await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/history/" + id).json().has(id));
+        JsonNode entry = http.get("/history/" + id).json().get(id);
+        assertThat(entry.path("status").path("status_str").asString()).isEqualTo("success");
+        JsonNode images = entry.path("outputs").path("9").path("images");
+        assertThat(images.get(0).path("filename").asString()).isEqualTo("100%s_%d_%n%05d_00001_.png");
+        assertThat(images.get(1).path("filename").asString()).isEqualTo("100%s_%d_%n%05d_00002_.png");
+    }
+
+    @Test
+    void theEmbeddedServersWorkFilesStayInTheGivenFolderAndAreGoneAfterClose() throws Exception {
+        java.nio.file.Path data = java.nio.file.Files.createTempDirectory("kiln-data-test");
+        try {
+            ComfyUiEmulator e = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withWorkDir(data.resolve("sandbox")));
+            java.nio.file.Path work = e.workDir();
+            assertThat(work).startsWith(data.resolve("sandbox")).exists();
+            e.close();
+            assertThat(work).doesNotExist();
+            // Without a folder the emulator picks one in the system temp directory, and removes that too.
+            ComfyUiEmulator t = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults());
+            java.nio.file.Path tmp = t.workDir();
+            assertThat(tmp).exists();
+            t.close();
+            assertThat(tmp).doesNotExist();
+        } finally {
+            try (var files = java.nio.file.Files.walk(data)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void anOlderServerChoosesItsOwnPromptIdsAndInterruptsWhateverRuns() {
+        Http http = start(ComfyUiEmulator.Config.defaults().withLegacyServer(true).withLatency(Duration.ofSeconds(30)));
+        JsonNode q = http.post("/prompt", "{\"prompt\":" + GRAPH + ",\"prompt_id\":\"chosen-by-client\"}").json();
+        String id = q.path("prompt_id").asString();
+        assertThat(id).isNotEqualTo("chosen-by-client").matches("[0-9a-f-]{36}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/queue").json().path("queue_running").size() == 1);
+        // A targeted interrupt naming another prompt still stops the running one.
+        http.post("/interrupt", "{\"prompt_id\":\"some-other-prompt\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/history/" + id).json().has(id));
+        assertThat(http.get("/history/" + id).json().get(id).path("status").path("messages").toString()).contains("execution_interrupted");
+    }
 }

@@ -87,4 +87,38 @@ class FalEmulatorTest {
             assertThat(URI.create(body.path("payload").path("images").get(0).path("url").asString()).getPath()).startsWith("/files/");
         }
     }
+
+    @Test
+    void theMinimalModeAnswersASubmitWithTheRequestIdAlone() {
+        try (FalEmulator e = FalEmulator.start(FalEmulator.Config.defaults().withApiKey("k").withMinimalSubmitAnswers(true))) {
+            Http http = new Http(e.baseUrl());
+            JsonNode q = send(http, "POST", "/fal-ai/flux/dev?fal_webhook=" + URLEncoder.encode("http://127.0.0.1:9/hook", StandardCharsets.UTF_8),
+                    "Key k", "{\"prompt\":\"p\"}", Map.of()).json();
+            assertThat(q.propertyNames()).containsExactlyInAnyOrder("request_id", "gateway_request_id");
+            // The request is there under the URLs fal's clients build from the id.
+            String id = q.path("request_id").asString();
+            await().atMost(Duration.ofSeconds(5)).until(() -> "COMPLETED".equals(
+                    send(http, "GET", "/fal-ai/flux/requests/" + id + "/status", "Key k", null, Map.of()).json().path("status").asString()));
+        }
+    }
+
+    @Test
+    void fluxSchnellRefusesWhatItsSchemaDoesNotHave() {
+        try (FalEmulator e = FalEmulator.start(FalEmulator.Config.defaults().withApiKey("k"))) {
+            Http http = new Http(e.baseUrl());
+            Http.Answer extra = send(http, "POST", "/fal-ai/flux/schnell", "Key k", "{\"prompt\":\"p\",\"megapixels\":\"1\"}", Map.of());
+            assertThat(extra.status()).isEqualTo(422);
+            assertThat(extra.json().path("detail").get(0).path("loc").get(1).asString()).isEqualTo("megapixels");
+            Http.Answer webp = send(http, "POST", "/fal-ai/flux/schnell", "Key k", "{\"prompt\":\"p\",\"output_format\":\"webp\"}", Map.of());
+            assertThat(webp.status()).isEqualTo(422);
+            Http.Answer jpg = send(http, "POST", "/fal-ai/flux/schnell", "Key k", "{\"prompt\":\"p\",\"output_format\":\"jpg\"}", Map.of());
+            assertThat(jpg.status()).isEqualTo(422);
+            Http.Answer steps = send(http, "POST", "/fal-ai/flux/schnell", "Key k", "{\"prompt\":\"p\",\"num_inference_steps\":13}", Map.of());
+            assertThat(steps.status()).isEqualTo(422);
+            assertThat(send(http, "POST", "/fal-ai/flux/schnell", "Key k",
+                    "{\"prompt\":\"p\",\"output_format\":\"png\",\"num_inference_steps\":4,\"enable_safety_checker\":true}", Map.of()).status())
+                    .isEqualTo(200);
+            assertThat(e.submissions()).hasSize(1);
+        }
+    }
 }

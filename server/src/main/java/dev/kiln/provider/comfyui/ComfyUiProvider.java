@@ -95,8 +95,21 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
         } catch (ProviderException.Malformed e) {
             throw new ProviderException.Ambiguous(id(), "unreadable answer to POST /prompt: " + e.getMessage(), e);
         }
+        // The id the server used: ours on servers that honour prompt_id, its own uuid4 on older ones.
         String id = answer.path("prompt_id").asString("");
         if (id.isBlank()) throw new ProviderException.Ambiguous(id(), "POST /prompt answered without a prompt_id: " + ProviderHttp.abbreviate(res.text()), null);
+        JsonNode nodeErrors = answer.path("node_errors");
+        if (nodeErrors.isObject() && !nodeErrors.isEmpty()) {
+            // ComfyUI queued only the outputs that passed validation (execution.validate_prompt):
+            // the job would end without the files the workflow asked for, so it is taken back and failed.
+            try {
+                cancel(account, new RemoteRef(id, remote(clientId, answer.path("number").asInt(0))));
+            } catch (ProviderException e) {
+                // The prompt may run partially; its outputs are never collected.
+            }
+            throw new ProviderException.Rejected(id(), "ComfyUI would skip outputs that failed validation"
+                    + skipped(nodeErrors) + describe(nodeErrors), "prompt_outputs_failed_validation", res.status());
+        }
         sockets.follow(account, base, id);
         return new Submitted(id, remote(clientId, answer.path("number").asInt(0)), null);
     }
@@ -127,7 +140,14 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
         sb.append(error.isObject() ? error.path("message").asString("invalid prompt") : error.asString("invalid prompt"));
         String details = error.path("details").asString("");
         if (!details.isBlank()) sb.append(" (").append(details).append(')');
-        for (Map.Entry<String, JsonNode> e : b.path("node_errors").properties()) {
+        sb.append(describe(b.path("node_errors")));
+        return new ProviderException.Rejected(id(), sb.toString(), type, 400);
+    }
+
+    /** "; node 3 (KSampler): Required input is missing: model" for each node error. */
+    private static String describe(JsonNode nodeErrors) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, JsonNode> e : nodeErrors.properties()) {
             sb.append("; node ").append(e.getKey()).append(" (").append(e.getValue().path("class_type").asString("?")).append("): ");
             List<String> errs = new ArrayList<>();
             for (JsonNode err : e.getValue().path("errors")) {
@@ -136,7 +156,14 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
             }
             sb.append(String.join(", ", errs));
         }
-        return new ProviderException.Rejected(id(), sb.toString(), type, 400);
+        return sb.toString();
+    }
+
+    /** " (outputs 9, 12)": the output nodes that depend on a failed node. */
+    private static String skipped(JsonNode nodeErrors) {
+        java.util.Set<String> outs = new java.util.TreeSet<>();
+        for (JsonNode e : nodeErrors) for (JsonNode o : e.path("dependent_outputs")) outs.add(o.asString());
+        return outs.isEmpty() ? "" : " (output" + (outs.size() > 1 ? "s " : " ") + String.join(", ", outs) + ")";
     }
 
     private void upload(ProviderAccount account, String base, String name, InputImage img) {

@@ -38,8 +38,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The fal.ai queue API (docs/PROVIDERS.md, "fal"): {@code POST {base}/{model id}} answers with
- * the request's {@code status_url}, {@code response_url} and {@code cancel_url}, which Kiln keeps
- * and uses exactly as given (their paths drop the model's subpath, so they must never be built).
+ * the request's {@code request_id} and usually its {@code status_url}, {@code response_url} and
+ * {@code cancel_url}, which Kiln keeps and uses as given; an answer with only the id gets the URLs
+ * fal's own clients build ({@link #queueApp}: the model's subpath dropped).
  * Webhooks go in {@code ?fal_webhook=} and are Ed25519-signed with keys from fal's JWKS. fal has no
  * way to list requests, so an ambiguous submit cannot be reconciled.
  */
@@ -86,18 +87,36 @@ public final class FalProvider implements Provider {
             throw new ProviderException.Ambiguous(id(), "unreadable answer to submit: " + e.getMessage(), e);
         }
         String requestId = q.path("request_id").asString("");
+        if (requestId.isBlank()) {
+            throw new ProviderException.Ambiguous(id(), "submit answer without a request_id: " + ProviderHttp.abbreviate(r.text()), null);
+        }
         String statusUrl = q.path("status_url").asString("");
         String responseUrl = q.path("response_url").asString("");
-        if (requestId.isBlank() || !isHttp(statusUrl) || !isHttp(responseUrl)) {
-            throw new ProviderException.Ambiguous(id(), "submit answer without request_id, status_url or response_url: "
-                    + ProviderHttp.abbreviate(r.text()), null);
+        String cancelUrl = q.path("cancel_url").asString("");
+        if (!isHttp(statusUrl) || !isHttp(responseUrl)) {
+            // Only the id (the shape fal's webhook docs show): the URLs fal's own clients build from it.
+            String requests = base(account) + "/" + queueApp(model) + "/requests/" + URLEncoder.encode(requestId, StandardCharsets.UTF_8);
+            responseUrl = requests;
+            statusUrl = requests + "/status";
+            cancelUrl = requests + "/cancel";
         }
         ObjectNode remote = Json.object();
         remote.put("status_url", statusUrl);
         remote.put("response_url", responseUrl);
-        String cancelUrl = q.path("cancel_url").asString("");
         if (isHttp(cancelUrl)) remote.put("cancel_url", cancelUrl);
         return new Submitted(requestId, remote, null);
+    }
+
+    /**
+     * The part of a model id that names its queue, as fal's clients compute it (fal-js
+     * {@code parseEndpointId}, fal_client {@code AppId.from_endpoint_id}): {@code owner/alias}, with
+     * the {@code workflows/} or {@code comfy/} namespace kept and any subpath dropped
+     * ({@code fal-ai/flux/schnell} → {@code fal-ai/flux}).
+     */
+    static String queueApp(String model) {
+        String[] parts = model.split("/");
+        boolean namespaced = parts.length >= 3 && (parts[0].equals("workflows") || parts[0].equals("comfy"));
+        return namespaced ? parts[0] + "/" + parts[1] + "/" + parts[2] : parts[0] + "/" + parts[1];
     }
 
     /** fal takes input files as URLs or data URIs; Kiln's public URL when there is one avoids a large body. */
@@ -134,7 +153,7 @@ public final class FalProvider implements Provider {
         if (r.ok()) return outputs(r.json(id()), ref.remoteId());
         String detail = detail(r);
         return switch (r.status()) {
-            case 401, 403, 404, 410, 429 -> throw error(r, "result of " + ref.remoteId());
+            case 401, 403, 404, 408, 409, 410, 429 -> throw error(r, "result of " + ref.remoteId());
             // The app refused the input (validation, moderation): the same input fails again.
             case 400, 422 -> new RemoteStatus.Failed("fal_" + r.status(), detail, false);
             default -> {
@@ -287,10 +306,15 @@ public final class FalProvider implements Provider {
         return base;
     }
 
-    /** fal errors: 400/422 refuse the input with fal's detail, 401/403 the key, 429 slows down, 5xx is transient. */
+    /**
+     * fal errors: 400/422 refuse the input with fal's detail, 401/403 the key, 429 slows down; 408,
+     * 409 and 5xx are transient (fal_client retries 408, 409 and 429: {@code RETRY_CODES} in
+     * fal_client/client.py).
+     */
     private ProviderException error(ProviderHttp.Response r, String what) {
         return switch (r.status()) {
             case 400, 422 -> new ProviderException.Rejected(id(), what + " refused: " + detail(r), null, r.status());
+            case 408, 409 -> new ProviderException.Unavailable(id(), what + " failed for now: " + detail(r), r.status(), null);
             case 429 -> new ProviderException.RateLimited(id(), what + " throttled: " + detail(r), ProviderHttp.retryAfter(r));
             default -> ProviderHttp.errorFor(id(), r, what + " failed");
         };

@@ -49,7 +49,8 @@ public final class RunPodProvider implements Provider {
     public static final String ID = "runpod";
     private static final Pattern ENDPOINT = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final Set<String> STATUSES = Set.of("IN_QUEUE", "IN_PROGRESS", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT");
-    private static final Duration MIN_EXECUTION = Duration.ofSeconds(5);
+    /** RunPod: {@code executionTimeout} "must be > 5000 ms" (docs.runpod.io, send-requests, execution policies). */
+    private static final Duration MIN_EXECUTION = Duration.ofMillis(5_001);
     private static final Duration MAX_POLICY = Duration.ofDays(7);
 
     private final ProviderHttp http;
@@ -87,8 +88,9 @@ public final class RunPodProvider implements Provider {
         byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
         if (bytes.length > config.maxRunBytes()) {
             throw new ProviderException.Rejected(id(), String.format(Locale.ROOT,
-                    "the RunPod /run request would be %.1f MB, over RunPod's %d MB limit (input images travel inline as base64): "
-                            + "use smaller or fewer input images", bytes.length / 1048576.0, config.maxRunBytes() >> 20), "payload_too_large", 0);
+                    "the RunPod /run request would be %,d bytes, over RunPod's %d MB limit (%,d bytes; input images travel inline as base64): "
+                            + "use smaller or fewer input images", bytes.length, config.maxRunBytes() / 1_000_000, config.maxRunBytes()),
+                    "payload_too_large", 0);
         }
         HttpRequest req = http.request(URI.create(api(account, endpoint, "run")), config.submitTimeout(), headers(account))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
@@ -113,7 +115,7 @@ public final class RunPodProvider implements Provider {
     }
 
     /**
-     * The job may run until Kiln's deadline ({@code executionTimeout}, at least RunPod's 5 s) and
+     * The job may run until Kiln's deadline ({@code executionTimeout}, more than RunPod's 5000 ms) and
      * stays readable a while past it ({@code ttl}), so outputs can still be fetched.
      */
     ObjectNode policy(Instant deadline, Instant now) {

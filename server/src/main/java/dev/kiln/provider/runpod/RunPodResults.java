@@ -13,7 +13,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * Reads a RunPod {@code /status} body into Kiln's {@link RemoteStatus}, for worker-comfyui's
  * output shapes: 5.x {@code output.images[{filename, type:"base64"|"s3_url", data}]}, older
- * {@code output.message} (base64 or a URL) and plain string or string-list outputs.
+ * {@code output.message} (base64 or a URL) and plain string or string-list outputs; a plain string
+ * that is not a URL, a data: URI or base64 of an image or video is a message, and fails the job.
  */
 final class RunPodResults {
     private RunPodResults() {}
@@ -69,13 +70,26 @@ final class RunPodResults {
         }
         List<String> warnings = texts(output.path("errors"));
         List<OutputRef> refs = new ArrayList<>();
+        // A plain string is a file only when it is a URL, a data: URI or base64 of an image or
+        // video; anything else is the worker's message (a custom handler returning its error as text).
+        List<String> plain = new ArrayList<>();
         if (output.isString()) {
-            add(refs, id, output.asString(), null);
+            plain.add(output.asString());
         } else if (output.isArray()) {
-            for (JsonNode o : output) if (o.isString()) add(refs, id, o.asString(), null);
+            for (JsonNode o : output) if (o.isString()) plain.add(o.asString());
+        } else if (output.path("message").isString() && !output.has("images")) {
+            plain.add(output.path("message").asString()); // worker-comfyui before 5.0
+        }
+        for (String p : plain) {
+            if (!isFile(p)) return new RemoteStatus.Failed("runpod_failed", p.isBlank() ? "the worker returned an empty output" : p.strip(), false);
+            add(refs, id, p, null);
+        }
+        if (!plain.isEmpty() || output.isString() || output.isArray()) {
+            // handled above
         } else if (output.has("images")) {
             for (JsonNode img : output.path("images")) {
                 if (img.isString()) {
+                    if (!isFile(img.asString())) return new RemoteStatus.Failed("runpod_failed", img.asString().strip(), false);
                     add(refs, id, img.asString(), null);
                 } else if (img.isObject()) {
                     String data = img.path("data").asString(img.path("image").asString(img.path("url").asString("")));
@@ -88,13 +102,14 @@ final class RunPodResults {
                     }
                 }
             }
-        } else if (output.path("message").isString()) {
-            add(refs, id, output.path("message").asString(), null); // worker-comfyui before 5.0
         } else if (output.has("error")) {
             return new RemoteStatus.Failed("runpod_failed", errorText(output.get("error")), false);
         }
         if (refs.isEmpty()) {
-            String why = "success_no_images".equals(output.path("status").asString("")) ? "the workflow ran but saved no images"
+            // Stock worker-comfyui collects only "images" outputs: a video node's "gifs" are dropped.
+            String why = "success_no_images".equals(output.path("status").asString(""))
+                    ? "the workflow ran but the worker returned no files (stock worker-comfyui returns only 'images' outputs;"
+                            + " a video node's 'gifs' need a worker that returns them)"
                     : "RunPod's output holds no images";
             return new RemoteStatus.Failed("runpod_no_outputs", why + (warnings.isEmpty() ? "" : ": " + String.join("; ", warnings)), false);
         }
@@ -113,6 +128,16 @@ final class RunPodResults {
         if (mime == null) mime = "application/octet-stream";
         refs.add(OutputRef.inline(v, mime, filename != null ? filename : id + "_" + refs.size()));
     }
+
+    /** Whether a plain string output is a file: an http(s) URL, a data: URI, or base64 whose bytes are an image or video. */
+    static boolean isFile(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.startsWith("https://") || v.startsWith("http://")) return !v.contains(" ");
+        if (v.startsWith("data:")) return v.indexOf(',') > 5;
+        return v.length() >= 16 && BASE64.matcher(v).matches() && sniff(v) != null;
+    }
+
+    private static final java.util.regex.Pattern BASE64 = java.util.regex.Pattern.compile("[A-Za-z0-9+/\\s]+={0,2}");
 
     private static String dataMime(String v) {
         int end = v.indexOf(';'), comma = v.indexOf(',');

@@ -222,6 +222,56 @@ class ComfyUiProviderTest {
     }
 
     @Test
+    void aPromptQueuedWithNodeErrorsIsTakenBackAndFailsNamingTheSkippedOutput() {
+        // ComfyUI answers 200 and queues only the outputs that passed validation, listing the others in node_errors.
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withLatency(Duration.ofSeconds(5)));
+        ProviderAccount a = account(e);
+        String partly = PONY.replace("\"9\":{\"class_type\":\"SaveImage\",\"inputs\":{\"filename_prefix\":\"pony\",\"images\":[\"8\",0]}}",
+                "\"9\":{\"class_type\":\"SaveImage\",\"inputs\":{\"filename_prefix\":\"pony\",\"images\":[\"8\",0]}},"
+                        + "\"12\":{\"class_type\":\"SaveImage\",\"inputs\":{\"filename_prefix\":\"lost\"}}");
+        assertThatThrownBy(() -> provider.submit(a, request(partly, Map.of(), Map.of())))
+                .isInstanceOfSatisfying(ProviderException.Rejected.class, ex -> {
+                    assertThat(ex.getMessage()).contains("skip outputs that failed validation (output 12)")
+                            .contains("node 12 (SaveImage)").contains("Required input is missing");
+                    assertThat(ex.httpStatus()).isEqualTo(200);
+                });
+        String id = e.submissions().getFirst().promptId();
+        // Taken back: removed from the queue, or interrupted if it had already started.
+        assertThat(e.deletes().contains(id) || e.interrupts().contains(id)).isTrue();
+    }
+
+    @Test
+    void anOlderServerThatPicksItsOwnPromptIdsIsFollowedReconciledAndCancelledSafely() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withLegacyServer(true));
+        ProviderAccount a = account(e);
+        SubmitRequest r = request(PONY, Map.of(), Map.of());
+        Submitted s = provider.submit(a, r);
+        assertThat(s.remoteId()).isNotEqualTo(ComfyUiProvider.promptId(r)).isEqualTo(e.submissions().getFirst().promptId());
+        assertThat(until(a, s, RemoteStatus.Succeeded.class)).isInstanceOf(RemoteStatus.Succeeded.class);
+
+        // A lost answer is found again by the job marker in extra_data.
+        e.faults().malformPromptAnswers(1);
+        SubmitRequest lost = request(PONY, Map.of(), Map.of("seed", 7));
+        assertThatThrownBy(() -> provider.submit(a, lost)).isInstanceOf(ProviderException.Ambiguous.class);
+        Reconciliation rec = provider.reconcile(a, lost, Instant.now());
+        assertThat(rec).isInstanceOfSatisfying(Reconciliation.Found.class,
+                f -> assertThat(f.submitted().remoteId()).isEqualTo(e.submissions().getLast().promptId()));
+
+        // Its /interrupt stops whatever runs: cancelling a queued prompt must only delete it.
+        e.faults().neverComplete(1);
+        Submitted running = provider.submit(a, request(PONY, Map.of(), Map.of("seed", 8)));
+        Submitted queued = provider.submit(a, request(PONY, Map.of(), Map.of("seed", 9)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> provider.poll(a, new RemoteRef(queued.remoteId(), queued.remote()))
+                instanceof RemoteStatus.Pending p && p.queuePosition() != null && p.queuePosition() >= 1);
+        provider.cancel(a, new RemoteRef(queued.remoteId(), queued.remote()));
+        assertThat(e.deletes()).contains(queued.remoteId());
+        assertThat(e.interrupts()).isEmpty();
+        assertThat(provider.poll(a, new RemoteRef(running.remoteId(), running.remote()))).isInstanceOf(RemoteStatus.Pending.class);
+        provider.cancel(a, new RemoteRef(running.remoteId(), running.remote()));
+        assertThat(until(a, running, RemoteStatus.Canceled.class)).isInstanceOf(RemoteStatus.Canceled.class);
+    }
+
+    @Test
     void anExecutionErrorFailsTheJobNamingTheNode() {
         ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults());
         e.faults().failExecutions(1, "mat1 and mat2 shapes cannot be multiplied");

@@ -126,6 +126,47 @@ class FalProviderTest {
     }
 
     @Test
+    void anAnswerWithOnlyTheRequestIdGetsTheQueueUrlsFalsClientsBuild() throws IOException {
+        // fal's webhook docs show a submit answered with request_id (and gateway_request_id) only.
+        FalEmulator e = emulator(config().withMinimalSubmitAnswers(true));
+        ProviderAccount account = account(e);
+        Submitted s = provider.submit(account, flux("a harbour at dawn", 3));
+
+        assertThat(s.remote().path("status_url").asString()).isEqualTo(e.baseUrl() + "/fal-ai/flux/requests/" + s.remoteId() + "/status");
+        assertThat(s.remote().path("response_url").asString()).isEqualTo(e.baseUrl() + "/fal-ai/flux/requests/" + s.remoteId());
+        assertThat(s.remote().path("cancel_url").asString()).isEqualTo(e.baseUrl() + "/fal-ai/flux/requests/" + s.remoteId() + "/cancel");
+        List<OutputRef> outputs = ((RemoteStatus.Succeeded) pollUntilDone(account, s)).outputs();
+        assertThat(decode(provider.open(account, outputs.getFirst())).getWidth()).isEqualTo(96);
+    }
+
+    @Test
+    void queueAppsKeepTheirNamespaceAndDropTheSubpath() {
+        assertThat(FalProvider.queueApp("fal-ai/flux/schnell")).isEqualTo("fal-ai/flux");
+        assertThat(FalProvider.queueApp("fal-ai/fast-sdxl")).isEqualTo("fal-ai/fast-sdxl");
+        assertThat(FalProvider.queueApp("workflows/someone/my-flow/run")).isEqualTo("workflows/someone/my-flow");
+        assertThat(FalProvider.queueApp("comfy/someone/graph")).isEqualTo("comfy/someone/graph");
+    }
+
+    @Test
+    void timeoutsAndConflictsFromTheQueueAreTemporary() {
+        FalEmulator e = emulator();
+        ProviderAccount account = account(e);
+        for (int status : new int[] {408, 409}) {
+            e.answerTransiently(status, 1);
+            assertThatThrownBy(() -> provider.submit(account, flux("busy", 1)))
+                    .isInstanceOfSatisfying(ProviderException.Unavailable.class, ex -> assertThat(ex.httpStatus()).isEqualTo(status));
+        }
+        assertThat(e.submissions()).isEmpty();
+        Submitted s = provider.submit(account, flux("then fine", 1));
+        for (int status : new int[] {408, 409}) {
+            e.answerTransiently(status, 1);
+            assertThatThrownBy(() -> provider.poll(account, new RemoteRef(s.remoteId(), s.remote())))
+                    .isInstanceOf(ProviderException.Unavailable.class);
+        }
+        assertThat(pollUntilDone(account, s)).isInstanceOf(RemoteStatus.Succeeded.class);
+    }
+
+    @Test
     void queuePositionAndLogProgressAreReported() {
         FalEmulator e = emulator(config().withLatency(Duration.ofSeconds(4)));
         ProviderAccount account = account(e);

@@ -211,16 +211,37 @@ class RunPodProviderTest {
 
     @Test
     void videoFilesComeBackOnlyFromAWorkerThatReturnsThem() {
-        RunPodEmulator e = emulator();
-        ProviderAccount a = account(e);
+        // The stock worker (the emulator's default) drops a video node's "gifs" and, as handler.py
+        // does, ends COMPLETED with success_no_images: the GPU time is spent and no file comes back.
+        RunPodEmulator stock = emulator();
+        ProviderAccount b = account(stock);
+        Submitted s = provider.submit(b, request(VIDEO));
+        RemoteStatus.Failed f = (RemoteStatus.Failed) until(b, s, RemoteStatus.Failed.class);
+        assertThat(stock.status(s.remoteId())).isEqualTo("COMPLETED");
+        assertThat(f.code()).isEqualTo("runpod_no_outputs");
+        assertThat(f.message()).contains("the worker returned no files").contains("'gifs'");
+        assertThat(f.retryable()).isFalse();
+
+        RunPodEmulator custom = emulator(RunPodEmulator.Config.defaults(KEY, ENDPOINT).withVideoOutputs(true));
+        ProviderAccount a = account(custom);
         RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, provider.submit(a, request(VIDEO)), RemoteStatus.Succeeded.class);
         assertThat(done.outputs().getFirst().filename()).isEqualTo("clip_00001.mp4");
         assertThat(done.outputs().getFirst().mime()).isEqualTo("video/mp4");
+    }
 
-        RunPodEmulator stock = emulator(RunPodEmulator.Config.defaults(KEY, ENDPOINT).withVideoOutputs(false));
-        ProviderAccount b = account(stock);
-        RemoteStatus.Failed f = (RemoteStatus.Failed) until(b, provider.submit(b, request(VIDEO)), RemoteStatus.Failed.class);
-        assertThat(f.message()).isEqualTo("Job processing failed: Node 60 produced unhandled output keys: ['gifs'].");
+    @Test
+    void aWorkerWithABucketAnswersPresignedS3UrlsThatAreDownloadedWithoutTheKey() throws IOException {
+        RunPodEmulator e = emulator(RunPodEmulator.Config.defaults(KEY, ENDPOINT).withS3Outputs(true));
+        ProviderAccount a = account(e);
+        Submitted s = provider.submit(a, request(PONY));
+        RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, s, RemoteStatus.Succeeded.class);
+        var out = done.outputs().getFirst();
+        assertThat(out.isInline()).isFalse();
+        assertThat(out.url()).startsWith(e.baseUrl().replace("/v2", "/s3/")).contains("/" + s.remoteId() + "/").contains("X-Amz-Signature=");
+        assertThat(out.filename()).isEqualTo("pony_00001_.png");
+        BufferedImage img = decode(provider.open(a, out));
+        assertThat(img.getWidth()).isEqualTo(96);
+        assertThat(img.getHeight()).isEqualTo(64);
     }
 
     @Test
@@ -261,11 +282,30 @@ class RunPodProviderTest {
         assertThat(big.size()).isGreaterThan(7_900_000L);
         SubmitRequest r = request(IMG2IMG, Map.of("reference_image", List.of(big)), null, Instant.now().plusSeconds(60));
         assertThatThrownBy(() -> provider.submit(a, r)).isInstanceOfSatisfying(ProviderException.Rejected.class, ex -> {
-            assertThat(ex.getMessage()).contains("10 MB limit");
+            assertThat(ex.getMessage()).contains("10 MB limit (10,000,000 bytes");
             assertThat(ex.providerCode()).isEqualTo("payload_too_large");
         });
         assertThat(e.submissions()).isEmpty();
         // Without Kiln's own check, RunPod's limit answers 413, which is refused just the same.
+        RunPodConfig d = RunPodConfig.defaults();
+        RunPodProvider unchecked = new RunPodProvider(http, new RunPodConfig(d.submitTimeout(), d.callTimeout(), d.downloadTimeout(),
+                100L << 20, d.resultMargin(), d.imagePolls(), d.videoPolls(), d.sandboxPolls()));
+        assertThatThrownBy(() -> unchecked.submit(a, r)).isInstanceOfSatisfying(ProviderException.Rejected.class,
+                ex -> assertThat(ex.httpStatus()).isEqualTo(413));
+        assertThat(e.submissions()).isEmpty();
+    }
+
+    @Test
+    void theLimitIsTenMillionBytesNotTenMebibytes() {
+        RunPodEmulator e = emulator();
+        ProviderAccount a = account(e);
+        byte[] blob = new byte[7_650_000]; // 10,200,000 characters of base64: over 10 MB, under 10 MiB
+        new Random(2).nextBytes(blob);
+        InputImage img = new InputImage("asset_blob", "cd".repeat(32), "image/png", blob.length, 10, 10, null,
+                () -> new ByteArrayInputStream(blob));
+        SubmitRequest r = request(IMG2IMG, Map.of("reference_image", List.of(img)), null, Instant.now().plusSeconds(60));
+        assertThatThrownBy(() -> provider.submit(a, r)).isInstanceOfSatisfying(ProviderException.Rejected.class,
+                ex -> assertThat(ex.providerCode()).isEqualTo("payload_too_large"));
         RunPodConfig d = RunPodConfig.defaults();
         RunPodProvider unchecked = new RunPodProvider(http, new RunPodConfig(d.submitTimeout(), d.callTimeout(), d.downloadTimeout(),
                 100L << 20, d.resultMargin(), d.imagePolls(), d.videoPolls(), d.sandboxPolls()));
@@ -293,9 +333,9 @@ class RunPodProviderTest {
         RunPodEmulator e = emulator();
         ProviderAccount a = account(e);
         e.faults().neverComplete(1);
-        // A deadline 1 s away still gets RunPod's minimum executionTimeout of 5 s.
+        // A deadline 1 s away still gets an executionTimeout RunPod accepts: more than 5000 ms.
         Submitted s = provider.submit(a, request(PONY, Map.of(), null, Instant.now().plusSeconds(1)));
-        assertThat(e.submissions().getFirst().policy().get("executionTimeout").asLong()).isEqualTo(5000);
+        assertThat(e.submissions().getFirst().policy().get("executionTimeout").asLong()).isEqualTo(5001);
         RemoteStatus.Failed f = (RemoteStatus.Failed) until(a, s, RemoteStatus.Failed.class);
         assertThat(f.code()).isEqualTo("runpod_timed_out");
     }
