@@ -105,12 +105,13 @@ class StorageClusterTest {
         env.putAll(s3.env(BUCKET));
         env.put("KILN_S3_PREFIX", "cluster/");
         KilnProcess a = kiln("a", env);
+        String runId = run(a, 4);
+        List<JsonNode> jobs = await(a, runId, Duration.ofSeconds(60), js -> count(js, "succeeded") == 4);
+        // B starts only now: two sandboxes on one database would each re-register the shared
+        // sandbox accounts with their own emulator (the sandbox is for one instance at a time).
         Map<String, String> presigning = new HashMap<>(env);
         presigning.put("KILN_S3_PRESIGN", "true");
         KilnProcess b = kiln("b", presigning);
-
-        String runId = run(a, 4);
-        List<JsonNode> jobs = await(a, runId, Duration.ofSeconds(60), js -> count(js, "succeeded") == 4);
         List<String[]> files = new ArrayList<>();
         for (JsonNode j : jobs) {
             for (JsonNode o : j.path("outputs")) {
