@@ -80,7 +80,7 @@ public class StorageBench {
             long bytes = 0;
             Matcher m = Pattern.compile("\"url\":\"(/v1/assets/[^\"]+)\",\"thumbnail_url\"").matcher(get(base + "/v1/runs/" + run));
             while (m.find()) urls.add(m.group(1));
-            Matcher sizes = Pattern.compile("\"mime\":\"image/png\",\"size\":(\\d+)").matcher(get(base + "/v1/runs/" + run));
+            Matcher sizes = Pattern.compile("\"size\":(\\d+),\"sha256\"").matcher(get(base + "/v1/runs/" + run));
             while (sizes.find()) bytes += Long.parseLong(sizes.group(1));
             double storedMb = bytes / 1048576.0 / secs;
             // Serving: CLIENTS threads GET random outputs until the time is up.
