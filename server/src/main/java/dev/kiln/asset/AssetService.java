@@ -278,6 +278,11 @@ public class AssetService {
         }
     }
 
+    private void put(BlobLedger.Hold hold, Staging.Staged blob) {
+        if (hold.fresh().contains(blob.sha256())) store.putNew(blob.sha256(), blob.file(), blob.size());
+        else store.put(blob.sha256(), blob.file(), blob.size());
+    }
+
     /**
      * Stores staged bytes (and their thumbnail) as blobs: holds them in the ledger (reserving their
      * room under the quota), then puts them in the store. The caller settles the hold in the
@@ -292,8 +297,8 @@ public class AssetService {
         if (thumb != null) blobs.put(thumb.sha256(), thumb.size());
         BlobLedger.Hold hold = ledger.hold(blobs);
         try {
-            store.put(main.sha256(), main.file(), main.size());
-            if (thumb != null && !thumb.sha256().equals(main.sha256())) store.put(thumb.sha256(), thumb.file(), thumb.size());
+            put(hold, main);
+            if (thumb != null && !thumb.sha256().equals(main.sha256())) put(hold, thumb);
         } catch (RuntimeException e) {
             ledger.release(hold);
             throw e;

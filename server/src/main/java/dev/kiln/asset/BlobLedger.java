@@ -58,8 +58,11 @@ final class BlobLedger {
         this.clock = clock;
     }
 
-    /** Blobs a writer holds until it settles or releases them. */
-    record Hold(Set<String> shas) {}
+    /**
+     * Blobs a writer holds until it settles or releases them; {@code fresh} are those the ledger did
+     * not know (so the store cannot have them, unless a stray copy: storing them again is harmless).
+     */
+    record Hold(Set<String> shas, Set<String> fresh) {}
 
     /**
      * Counts the caller in as a writer of these blobs (hash → size) and reserves the room of those
@@ -71,7 +74,9 @@ final class BlobLedger {
         // Sorted: two writers of the same blobs lock their rows in the same order.
         TreeMap<String, Long> sorted = new TreeMap<>(blobs);
         OffsetDateTime now = now(), until = at(clock.instant().plus(HOLD));
+        Set<String> fresh = new HashSet<>();
         tx.executeWithoutResult(s -> {
+            fresh.clear();
             long added = 0;
             for (Map.Entry<String, Long> b : sorted.entrySet()) {
                 while (true) {
@@ -85,6 +90,7 @@ final class BlobLedger {
                             .param("sha", b.getKey()).param("size", b.getValue()).param("until", until).param("now", now).update();
                     if (inserted == 1) {
                         added += b.getValue();
+                        fresh.add(b.getKey());
                         break;
                     }
                     // Another writer inserted it between our update and our insert: count in again.
@@ -92,7 +98,7 @@ final class BlobLedger {
             }
             if (added > 0) reserve(added);
         });
-        return new Hold(sorted.keySet());
+        return new Hold(sorted.keySet(), fresh);
     }
 
     private void reserve(long bytes) {

@@ -30,6 +30,14 @@ public interface BlobStore {
      */
     void put(String sha256, Path file, long size);
 
+    /**
+     * {@link #put} for a blob that was never recorded as stored: the store need not look for a
+     * copy first (for a bucket, one request less per blob).
+     */
+    default void putNew(String sha256, Path file, long size) {
+        put(sha256, file, size);
+    }
+
     /** The blob's size and time, or empty when it is not stored. */
     Optional<BlobStat> stat(String sha256);
 

@@ -157,9 +157,14 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
 
     @Override
     public void put(String sha256, Path file, long size) {
-        String key = key(sha256);
-        Optional<HeadObjectResponse> existing = head(key);
+        Optional<HeadObjectResponse> existing = head(key(sha256));
         if (existing.isPresent() && matches(existing.get(), sha256, size, false)) return;
+        putNew(sha256, file, size);
+    }
+
+    @Override
+    public void putNew(String sha256, Path file, long size) {
+        String key = key(sha256);
         try {
             if (size <= partSize) {
                 s3.putObject(b -> b.bucket(bucket).key(key).contentLength(size).contentType("application/octet-stream")
