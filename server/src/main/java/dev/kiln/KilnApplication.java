@@ -13,6 +13,10 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 public class KilnApplication {
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("storage")) {
+            // `kiln storage migrate`: a command, not the server.
+            System.exit(dev.kiln.asset.StorageCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out));
+        }
         // The JDK HTTP server behind the sandbox emulators must not delay small answers (Nagle);
         // the setting is read once, when the first such server starts.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");

@@ -4,13 +4,15 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.kiln.support.ErrorCode;
 import dev.kiln.support.KilnException;
 import dev.kiln.user.Caller;
+import dev.kiln.asset.storage.BlobStore;
+import dev.kiln.asset.storage.StorageUnavailableException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import org.springframework.core.io.FileSystemResource;
-import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
@@ -20,14 +22,14 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 
 /**
- * {@code /v1/assets}: upload an input image, read an asset's bytes or its thumbnail. Assets of
- * other users answer 404, exactly like assets that do not exist, so ids cannot be probed.
+ * {@code /v1/assets}: upload an input image, read an asset's bytes or its thumbnail, from any
+ * instance (the bytes come from the shared store). Assets of other users answer 404, exactly like
+ * assets that do not exist, so ids cannot be probed.
  */
 @RestController
 class AssetController {
@@ -60,23 +62,27 @@ class AssetController {
         return ResponseEntity.created(URI.create(view.url())).body(view);
     }
 
+    /**
+     * The bytes of an asset, from whatever instance stored them: streamed from the store with
+     * single byte ranges honoured (videos are seeked), or, with KILN_S3_PRESIGN, a redirect to a
+     * short-lived URL at the bucket itself.
+     */
     @GetMapping("/v1/assets/{id}")
-    ResponseEntity<Resource> bytes(java.util.Optional<Caller> caller, @PathVariable String id,
-                                   @RequestParam(required = false) Long exp, @RequestParam(required = false) String sig,
-                                   @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
+    void bytes(java.util.Optional<Caller> caller, @PathVariable String id,
+               @RequestParam(required = false) Long exp, @RequestParam(required = false) String sig,
+               HttpServletRequest request, HttpServletResponse response) throws IOException {
         // A signed URL (given to providers for input images) needs no credentials; anything else does.
         Asset a = sig != null && assets.verifySignature(id, exp, sig)
                 ? assets.find(id).orElseThrow(() -> KilnException.notFound("asset", id))
                 : visible(caller.orElseThrow(() -> new KilnException(ErrorCode.UNAUTHORIZED, "authentication required")), id);
-        return serve(assets.file(a), a.sha256(), a.mime(), ifNoneMatch, a.id());
+        serve(a.sha256(), a.size(), a.mime(), a.id(), request, response);
     }
 
     @GetMapping("/v1/assets/{id}/thumbnail")
-    ResponseEntity<Resource> thumbnail(Caller caller, @PathVariable String id,
-                                       @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
+    void thumbnail(Caller caller, @PathVariable String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Asset a = visible(caller, id);
         if (!a.hasThumbnail()) throw new KilnException(ErrorCode.NOT_FOUND, "asset '" + id + "' has no thumbnail");
-        return serve(assets.thumbnailFile(a), a.thumbSha256(), a.thumbMime(), ifNoneMatch, a.id() + "-thumbnail");
+        serve(a.thumbSha256(), a.thumbSha256().equals(a.sha256()) ? a.size() : -1, a.thumbMime(), a.id() + "-thumbnail", request, response);
     }
 
     private Asset visible(Caller caller, String id) {
@@ -84,22 +90,100 @@ class AssetController {
                 .orElseThrow(() -> KilnException.notFound("asset", id));
     }
 
-    private static ResponseEntity<Resource> serve(Path file, String sha, String mime, String ifNoneMatch, String name) {
-        if (matches(ifNoneMatch, sha)) {
-            return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(sha).cacheControl(IMMUTABLE).build();
+    /**
+     * Writes a blob as the answer. Everything that can fail (a missing blob, a store that does not
+     * answer) fails before the status line is sent, so it still becomes a problem+json answer.
+     *
+     * @param size the blob's size when known (from its row), else -1 (a thumbnail: asked of the store)
+     */
+    private void serve(String sha, long size, String mime, String name, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String disposition = ContentDisposition.inline().filename(name + extension(mime)).build().toString();
+        response.setHeader(HttpHeaders.ETAG, "\"" + sha + "\"");
+        if (matches(request.getHeader(HttpHeaders.IF_NONE_MATCH), sha)) {
+            response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE.getHeaderValue());
+            response.setStatus(HttpStatus.NOT_MODIFIED.value());
+            return;
         }
-        if (!Files.isRegularFile(file)) {
-            // The row is there but its bytes are not (removed by hand, or a delete race): say so
-            // rather than fail with an internal error.
-            throw new KilnException(ErrorCode.NOT_FOUND, "the file of asset '" + name + "' is missing from storage");
+        java.util.Optional<URI> presigned = assets.presigned(sha, mime, disposition);
+        if (presigned.isPresent()) {
+            // The URL expires: the redirect itself must not be cached longer than it lives.
+            response.setHeader(HttpHeaders.CACHE_CONTROL, "private, no-store");
+            response.setHeader(HttpHeaders.LOCATION, presigned.get().toString());
+            response.setStatus(HttpStatus.FOUND.value());
+            return;
         }
-        return ResponseEntity.ok()
-                .eTag(sha)
-                .cacheControl(IMMUTABLE)
-                .contentType(MediaType.parseMediaType(mime))
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(name + extension(mime)).build().toString())
-                .header("X-Content-Type-Options", "nosniff")
-                .body(new FileSystemResource(file));
+        if (size < 0) size = assets.store().stat(sha).map(BlobStore.BlobStat::size).orElseThrow(() -> missing(name));
+        Range range = Range.of(request.getHeader(HttpHeaders.RANGE), request.getHeader(HttpHeaders.IF_RANGE), sha, size);
+        response.setHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
+        if (range == Range.UNSATISFIABLE) {
+            response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+            throw new KilnException(ErrorCode.RANGE_NOT_SATISFIABLE, "the range " + request.getHeader(HttpHeaders.RANGE)
+                    + " is outside the " + size + " bytes of this file");
+        }
+        long from = range == null ? 0 : range.from(), length = range == null ? size : range.length();
+        InputStream in;
+        try {
+            in = assets.open(sha, from, length);
+        } catch (BlobStore.BlobMissingException e) {
+            throw missing(name);
+        } catch (StorageUnavailableException e) {
+            throw new KilnException(ErrorCode.STORAGE_UNAVAILABLE, "the storage holding this file does not answer; try again shortly",
+                    java.util.List.of(), java.time.Duration.ofSeconds(5), null);
+        }
+        try (in) {
+            response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE.getHeaderValue());
+            response.setContentType(mime);
+            response.setHeader(HttpHeaders.CONTENT_DISPOSITION, disposition);
+            response.setHeader("X-Content-Type-Options", "nosniff");
+            response.setContentLengthLong(length);
+            if (range != null) {
+                response.setStatus(HttpStatus.PARTIAL_CONTENT.value());
+                response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes " + from + "-" + (from + length - 1) + "/" + size);
+            }
+            if (!"HEAD".equals(request.getMethod())) in.transferTo(response.getOutputStream());
+        }
+    }
+
+    private static KilnException missing(String name) {
+        // The row is there but its bytes are not (removed by hand, or a delete race): say so
+        // rather than fail with an internal error.
+        return new KilnException(ErrorCode.NOT_FOUND, "the file of asset '" + name + "' is missing from storage");
+    }
+
+    /**
+     * One byte range of a {@code Range: bytes=...} header (RFC 9110 §14). Several ranges, or a
+     * range whose {@code If-Range} names other bytes, are answered with the whole file, which the
+     * RFC allows; a malformed header is ignored the same way.
+     */
+    record Range(long from, long length) {
+        static final Range UNSATISFIABLE = new Range(-1, -1);
+
+        static Range of(String header, String ifRange, String sha, long size) {
+            if (header == null || !header.startsWith("bytes=") || header.contains(",")) return null;
+            if (ifRange != null && !matches(ifRange, sha)) return null;
+            String spec = header.substring(6).strip();
+            int dash = spec.indexOf('-');
+            if (dash < 0) return null;
+            try {
+                String a = spec.substring(0, dash).strip(), b = spec.substring(dash + 1).strip();
+                if (a.isEmpty()) {
+                    // bytes=-N: the last N bytes.
+                    if (b.isEmpty()) return null;
+                    long n = Long.parseLong(b);
+                    if (n <= 0) return UNSATISFIABLE;
+                    long len = Math.min(n, size);
+                    return new Range(size - len, len);
+                }
+                long from = Long.parseLong(a);
+                long to = b.isEmpty() ? size - 1 : Math.min(Long.parseLong(b), size - 1);
+                if (from < 0 || (!b.isEmpty() && Long.parseLong(b) < from)) return null;
+                if (from >= size) return UNSATISFIABLE;
+                return new Range(from, to - from + 1);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
     }
 
     /** Whether an If-None-Match header (a list of strong or weak tags, or *) names this hash. */

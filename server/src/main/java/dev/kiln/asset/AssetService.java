@@ -1,5 +1,8 @@
 package dev.kiln.asset;
 
+import dev.kiln.asset.storage.BlobStore;
+import dev.kiln.asset.storage.StorageProperties;
+import dev.kiln.asset.storage.StorageUnavailableException;
 import dev.kiln.config.KilnProperties;
 import dev.kiln.provider.InputImage;
 import dev.kiln.support.FieldError;
@@ -10,16 +13,18 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import jakarta.annotation.PreDestroy;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -29,14 +34,17 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.multipart.MultipartFile;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Kiln's storage of images and videos: input images clients send (by URL, data URI, upload or a
  * reference to an asset they already have), job outputs, their thumbnails, and the rows that
- * describe them. Files are content-addressed ({@link AssetStore}); a file is removed when the
- * last row that uses it goes.
+ * describe them. Bytes are staged and hashed locally ({@link Staging}), probed there, and then
+ * stored as content-addressed blobs in the configured {@link BlobStore} (a local folder or an S3
+ * bucket); the {@link BlobLedger} records them for every instance, enforces the quota and removes
+ * a blob when the last row that uses it goes.
  *
  * <p>Every input must be a PNG, JPEG, WebP or GIF of at most {@link #MAX_INPUT_BYTES} that decodes
  * completely within the pixel limit (50 megapixels); the MIME type always comes from the bytes.
@@ -49,25 +57,42 @@ public class AssetService {
     public static final long MAX_INPUT_BYTES = SafeFetcher.DEFAULT_MAX_BYTES;
 
     private final KilnProperties props;
+    private final StorageProperties storage;
     private final AssetRepository repo;
-    private final AssetStore store;
+    private final Staging staging;
+    private final BlobStore store;
+    private final BlobLedger ledger;
+    private final TransactionTemplate tx;
     private final MediaProbe probe;
+    private final VideoProbes videos;
     private final SafeFetcher fetcher;
     private final byte[] urlKey;
 
     @Autowired
-    public AssetService(KilnProperties props, JdbcClient jdbc) {
-        this(props, new AssetRepository(jdbc), new AssetStore(props.dataDir()), new MediaProbe(),
-                new SafeFetcher(props.allowPrivateUrls()));
+    public AssetService(KilnProperties props, StorageProperties storage, BlobStore store, JdbcClient jdbc, TransactionTemplate tx,
+                        Clock clock) {
+        this.props = props;
+        this.storage = storage;
+        this.repo = new AssetRepository(jdbc);
+        this.staging = new Staging(props.dataDir());
+        this.store = store;
+        this.tx = tx;
+        this.ledger = new BlobLedger(jdbc, tx, store, storage.quotaBytes(), clock);
+        this.probe = new MediaProbe();
+        this.videos = new VideoProbes(storage.probeTimeout(), storage.probeMemory().toBytes());
+        this.fetcher = new SafeFetcher(props.allowPrivateUrls());
+        // The key is shared through the database, so a link signed by one instance works on every other.
+        this.urlKey = new StorageSettings(jdbc).urlKey();
     }
 
-    AssetService(KilnProperties props, AssetRepository repo, AssetStore store, MediaProbe probe, SafeFetcher fetcher) {
-        this.props = props;
-        this.repo = repo;
-        this.store = store;
-        this.probe = probe;
-        this.fetcher = fetcher;
-        this.urlKey = new dev.kiln.support.SecretBox(props).derive("asset-urls");
+    @PreDestroy
+    void stopProbes() {
+        videos.close();
+    }
+
+    /** The backend the bytes are in. */
+    public BlobStore store() {
+        return store;
     }
 
     /** How long a signed asset URL handed to a provider stays valid. */
@@ -139,7 +164,7 @@ public class AssetService {
             throw KilnException.validation("file", "is required: send the image as the multipart field 'file'");
         }
         if (file.getSize() > MAX_INPUT_BYTES) throw KilnException.validation("file", MediaException.tooLarge(MAX_INPUT_BYTES).getMessage());
-        try (InputStream in = file.getInputStream(); AssetStore.Staged staged = store.stage(in, MAX_INPUT_BYTES)) {
+        try (InputStream in = file.getInputStream(); Staging.Staged staged = staging.stage(in, MAX_INPUT_BYTES)) {
             return save(ownerId, check(staged));
         } catch (MediaException e) {
             throw KilnException.validation("file", e.getMessage());
@@ -149,16 +174,16 @@ public class AssetService {
     }
 
     /** One good input: new bytes staged and checked, or an existing asset. */
-    private record Prepared(AssetStore.Staged staged, MediaProbe.Probe probe, Thumbnails.Thumbnail thumbnail, Asset existing) {}
+    private record Prepared(Staging.Staged staged, MediaProbe.Probe probe, Thumbnails.Thumbnail thumbnail, Asset existing) {}
 
     private Prepared prepare(Caller caller, String ref) {
         if (ref == null || ref.isBlank()) throw new MediaException("must not be empty");
         String r = ref.strip();
         if (startsWithIgnoreCase(r, "asset:")) return new Prepared(null, null, null, existingInput(caller, r.substring(6).strip()));
         if (startsWithIgnoreCase(r, "http://") || startsWithIgnoreCase(r, "https://")) {
-            AssetStore.Staged staged;
+            Staging.Staged staged;
             try {
-                staged = fetcher.fetch(r, (in, contentType) -> store.stage(in, MAX_INPUT_BYTES));
+                staged = fetcher.fetch(r, (in, contentType) -> staging.stage(in, MAX_INPUT_BYTES));
             } catch (IOException e) {
                 // stage() only throws IOException for the source, and the fetcher's stream turns
                 // every failure of its own into MediaException: this is unreachable in practice.
@@ -180,7 +205,7 @@ public class AssetService {
         return a;
     }
 
-    private AssetStore.Staged decodeDataUri(String uri) {
+    private Staging.Staged decodeDataUri(String uri) {
         int comma = uri.indexOf(',');
         if (comma < 0) throw new MediaException("is not a valid data URI (no comma before the data)");
         String meta = uri.substring(5, comma).strip().toLowerCase(Locale.ROOT);
@@ -189,7 +214,7 @@ public class AssetService {
         // Four base64 characters make three bytes: refuse the obviously too large before decoding.
         if ((uri.length() - comma - 1) / 4 * 3 > MAX_INPUT_BYTES + 3) throw MediaException.tooLarge(MAX_INPUT_BYTES);
         try {
-            return store.stage(Base64.getDecoder().wrap(new Base64Chars(uri, comma + 1)), MAX_INPUT_BYTES);
+            return staging.stage(Base64.getDecoder().wrap(new Base64Chars(uri, comma + 1)), MAX_INPUT_BYTES);
         } catch (IOException e) {
             throw new MediaException("is not valid base64");
         }
@@ -217,7 +242,7 @@ public class AssetService {
         }
     }
 
-    private Prepared checkOrDiscard(AssetStore.Staged staged) {
+    private Prepared checkOrDiscard(Staging.Staged staged) {
         try {
             return check(staged);
         } catch (RuntimeException e) {
@@ -227,7 +252,7 @@ public class AssetService {
     }
 
     /** Checks that staged bytes are an input image Kiln accepts, and renders its thumbnail. */
-    private Prepared check(AssetStore.Staged staged) {
+    private Prepared check(Staging.Staged staged) {
         String mime = MediaProbe.sniff(staged.file());
         if (mime == null) throw new MediaException("is not a PNG, JPEG, WebP or GIF image");
         if (!MediaProbe.INPUT_IMAGE_TYPES.contains(mime)) throw new MediaException("is " + mime + ", not a PNG, JPEG, WebP or GIF image");
@@ -239,11 +264,45 @@ public class AssetService {
 
     private Asset save(String ownerId, Prepared p) {
         MediaProbe.Probe m = p.probe();
-        String sha = p.staged().commit();
-        String thumbSha = p.thumbnail() == null ? sha : store.put(p.thumbnail().bytes());
-        String thumbMime = p.thumbnail() == null ? m.mime() : p.thumbnail().mime();
-        return repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_INPUT, null, null, sha, m.mime(),
-                p.staged().size(), m.width(), m.height(), null, null, null, thumbSha, thumbMime, false, null, now()));
+        try (Staging.Staged thumb = p.thumbnail() == null ? null : staging.stage(p.thumbnail().bytes())) {
+            String sha = p.staged().sha256();
+            String thumbSha = thumb == null ? sha : thumb.sha256();
+            String thumbMime = thumb == null ? m.mime() : p.thumbnail().mime();
+            put(p.staged(), thumb);
+            return tx.execute(s -> {
+                Asset a = repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_INPUT, null, null, sha, m.mime(),
+                        p.staged().size(), m.width(), m.height(), null, null, null, thumbSha, thumbMime, false, null, now()));
+                ledger.settle(List.of(sha, thumbSha));
+                return a;
+            });
+        }
+    }
+
+    private void put(BlobLedger.Hold hold, Staging.Staged blob) {
+        if (hold.fresh().contains(blob.sha256())) store.putNew(blob.sha256(), blob.file(), blob.size());
+        else store.put(blob.sha256(), blob.file(), blob.size());
+    }
+
+    /**
+     * Stores staged bytes (and their thumbnail) as blobs: holds them in the ledger (reserving their
+     * room under the quota), then puts them in the store. The caller settles the hold in the
+     * transaction that inserts the rows using them.
+     *
+     * @throws StorageFullException when they would pass the quota; nothing was stored
+     * @throws StorageUnavailableException when the store failed; nothing was recorded as stored
+     */
+    private void put(Staging.Staged main, Staging.Staged thumb) {
+        Map<String, Long> blobs = new LinkedHashMap<>();
+        blobs.put(main.sha256(), main.size());
+        if (thumb != null) blobs.put(thumb.sha256(), thumb.size());
+        BlobLedger.Hold hold = ledger.hold(blobs);
+        try {
+            put(hold, main);
+            if (thumb != null && !thumb.sha256().equals(main.sha256())) put(hold, thumb);
+        } catch (RuntimeException e) {
+            ledger.release(hold);
+            throw e;
+        }
     }
 
     // ---------------------------------------------------------------- outputs
@@ -264,29 +323,35 @@ public class AssetService {
      * @throws IOException if reading {@code in} fails (a broken download; worth retrying)
      */
     public StoredMedia storeOutput(InputStream in, String contentTypeHint, long maxBytes) throws IOException {
-        try (AssetStore.Staged staged = store.stage(in, maxBytes)) {
+        try (Staging.Staged staged = staging.stage(in, maxBytes)) {
             String mime = MediaProbe.sniff(staged.file());
             if (mime == null) mime = mediaTypeOf(contentTypeHint);
-            MediaProbe.Probe p = probe.probe(staged.file(), mime);
+            MediaProbe.Probe p;
             Thumbnails.Thumbnail thumb = null;
             boolean ownThumbnail = false;
-            if (p.width() != null && p.height() != null && (long) p.width() * p.height() <= probe.maxPixels()) {
-                if (p.isVideo()) {
-                    // The poster: the first frame, as a still (never fails the output; some codecs have no Java decoder).
-                    BufferedImage first = VideoProbe.poster(staged.file(), mime);
-                    if (first != null) thumb = Thumbnails.render(first, first.getWidth(), first.getHeight());
-                } else {
-                    BufferedImage decoded = probe.decode(staged.file(), p);
-                    // An animated GIF gets a still poster too, like a video: galleries must not play every clip.
-                    ownThumbnail = Thumbnails.fits(p.width(), p.height()) && !p.isAnimated();
-                    if (!ownThumbnail) thumb = Thumbnails.render(decoded, p.width(), p.height());
-                }
+            if (mime.startsWith("video/")) {
+                // Facts and poster (the first frame, as a still) from a separate process with a time
+                // and memory limit; never fails the output (some codecs have no Java decoder).
+                VideoProbes.Result v = videos.probe(staged.file(), mime, probe.maxPixels());
+                p = new MediaProbe.Probe(mime, v.width(), v.height(), v.frames(), v.fps(), v.durationMs());
+                thumb = v.poster();
+            } else {
+                p = probe.probe(staged.file(), mime);
             }
-            String sha = staged.commit();
-            String thumbSha = ownThumbnail ? sha : thumb == null ? null : store.put(thumb.bytes());
-            String thumbMime = ownThumbnail ? mime : thumb == null ? null : thumb.mime();
-            return new StoredMedia(sha, mime, staged.size(), p.width(), p.height(), p.frames(), p.fps(), p.durationMs(),
-                    thumbSha, thumbMime);
+            if (!p.isVideo() && p.width() != null && p.height() != null && (long) p.width() * p.height() <= probe.maxPixels()) {
+                BufferedImage decoded = probe.decode(staged.file(), p);
+                // An animated GIF gets a still poster too, like a video: galleries must not play every clip.
+                ownThumbnail = Thumbnails.fits(p.width(), p.height()) && !p.isAnimated();
+                if (!ownThumbnail) thumb = Thumbnails.render(decoded, p.width(), p.height());
+            }
+            try (Staging.Staged thumbStaged = thumb == null ? null : staging.stage(thumb.bytes())) {
+                put(staged, thumbStaged);
+                String sha = staged.sha256();
+                String thumbSha = ownThumbnail ? sha : thumbStaged == null ? null : thumbStaged.sha256();
+                String thumbMime = ownThumbnail ? mime : thumb == null ? null : thumb.mime();
+                return new StoredMedia(sha, mime, staged.size(), p.width(), p.height(), p.frames(), p.fps(), p.durationMs(),
+                        thumbSha, thumbMime);
+            }
         }
     }
 
@@ -303,9 +368,24 @@ public class AssetService {
      * same {@code (jobId, index)} changes nothing and returns the row already there.
      */
     public Asset insertOutput(String jobId, int index, String ownerId, StoredMedia m, boolean sandbox, JsonNode metadata) {
-        return repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_OUTPUT, jobId, index, m.sha256(), m.mime(),
+        Asset a = repo.insert(new Asset(Ids.newId("ast"), ownerId, Asset.ROLE_OUTPUT, jobId, index, m.sha256(), m.mime(),
                 m.size(), m.width(), m.height(), m.frames(), m.fps(), m.durationMs(), m.thumbSha256(), m.thumbMime(),
                 sandbox, metadata, now()));
+        ledger.settle(m.thumbSha256() == null ? List.of(m.sha256()) : List.of(m.sha256(), m.thumbSha256()));
+        return a;
+    }
+
+    /**
+     * Refuses new work when the storage quota is used up (507 {@code storage_full}), so a client
+     * learns it when submitting rather than from failed jobs.
+     */
+    public void checkRoom() {
+        ledger.checkRoom();
+    }
+
+    /** Bytes stored (and being stored) in all, and the quota (-1: none). */
+    public long[] usage() {
+        return new long[] {ledger.used(), ledger.quota()};
     }
 
     // ---------------------------------------------------------------- reading
@@ -349,13 +429,15 @@ public class AssetService {
         return repo.listByOwner(ownerId, cursor, limit);
     }
 
-    public Path file(Asset a) {
-        return store.path(a.sha256());
+    /** Opens the asset's bytes from {@code offset}, {@code length} of them (negative: to the end). */
+    public InputStream open(String sha256, long offset, long length) {
+        return store.open(sha256, offset, length);
     }
 
-    /** The thumbnail's file, or null if the asset has none. */
-    public Path thumbnailFile(Asset a) {
-        return a.thumbSha256() == null ? null : store.path(a.thumbSha256());
+    /** A short-lived URL to the bytes at the store itself, when KILN_S3_PRESIGN is on and the store can make one. */
+    public Optional<java.net.URI> presigned(String sha256, String mime, String disposition) {
+        if (storage.type() != StorageProperties.Type.S3 || !storage.s3().presign()) return Optional.empty();
+        return store.presignedGet(sha256, storage.s3().presignTtl(), mime, disposition);
     }
 
     /**
@@ -364,11 +446,10 @@ public class AssetService {
      */
     public InputImage toInputImage(Asset a) {
         String base = props.webhookBase();
-        Path file = file(a);
         long exp = java.time.Instant.now().plus(SIGNED_URL_LIFETIME).getEpochSecond();
         // Signed and time-limited: the provider fetching it has no Kiln credentials.
         String url = base == null ? null : base + "/v1/assets/" + a.id() + "?exp=" + exp + "&sig=" + sign(a.id(), exp);
-        return new InputImage(a.id(), a.sha256(), a.mime(), a.size(), a.width(), a.height(), url, () -> Files.newInputStream(file));
+        return new InputImage(a.id(), a.sha256(), a.mime(), a.size(), a.width(), a.height(), url, () -> store.open(a.sha256(), 0, -1));
     }
 
     // ---------------------------------------------------------------- deleting
@@ -399,6 +480,8 @@ public class AssetService {
             if (a.thumbSha256() != null) shas.add(a.thumbSha256());
         }
         if (shas.isEmpty()) return;
+        // Candidates in the ledger first: if removing the bytes fails now, the janitor finds them.
+        ledger.markCandidates(shas);
         if (TransactionSynchronizationManager.isSynchronizationActive()) {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
@@ -412,30 +495,23 @@ public class AssetService {
     }
 
     private void removeUnreferenced(Set<String> shas) {
-        for (String sha : shas) {
-            try {
-                if (!repo.isReferenced(sha)) store.delete(sha);
-            } catch (RuntimeException e) {
-                // The rows are gone already; a left-over file is only disk space (see sweepOrphans).
-                log.warn("Cannot remove the asset file {}: {}", sha, e.toString());
-            }
-        }
+        for (String sha : shas) ledger.collectQuietly(sha);
     }
 
     /**
-     * Removes stored files older than {@code minAge} that no row uses: outputs stored for a job that
-     * then failed or crashed before its success was recorded, inputs of a refused request. Run it
-     * now and then; {@code minAge} must exceed the longest time between storing a file and
-     * inserting its row (minutes), e.g. a day.
+     * Housekeeping, for the janitor: removes blobs that no row uses and no writer holds (outputs
+     * stored for a job whose success was never recorded because Kiln crashed, blobs whose removal
+     * failed while the store was down), blobs in the store the ledger never heard of that are older
+     * than {@code minAge}, uploads to a bucket that never finished, and stale temporary files.
      *
-     * @return how many files were removed
+     * @return how many blobs were removed
      */
     public int sweepOrphans(Duration minAge) {
-        int removed = 0;
-        for (String sha : store.hashesOlderThan(Instant.now().minus(minAge))) {
-            if (!repo.isReferenced(sha) && store.delete(sha)) removed++;
-        }
-        store.cleanStaleTemp(Instant.now().minus(AssetStore.STALE_TEMP));
+        Instant before = Instant.now().minus(minAge);
+        int removed = ledger.collectDue() + ledger.adoptStrays(before);
+        int aborted = store.abortStaleUploads(before);
+        if (aborted > 0) log.info("aborted {} upload(s) to {} that never finished", aborted, store.describe());
+        staging.cleanStaleTemp(Instant.now().minus(Staging.STALE_TEMP));
         return removed;
     }
 

@@ -102,7 +102,8 @@ final class MediaProbe {
      * @throws MediaException if an image's header is unreadable
      */
     Probe probe(Path file, String mime) {
-        if (mime.startsWith("video/")) return probeVideo(file, mime);
+        // Videos are read by jcodec, in a separate process with limits (VideoProbes), never here.
+        if (mime.startsWith("video/")) return new Probe(mime, null, null, null, null, null);
         if (!INPUT_IMAGE_TYPES.contains(mime)) return new Probe(mime, null, null, null, null, null);
         try (ImageInputStream iis = open(file)) {
             ImageReader reader = reader(mime, iis);
@@ -121,15 +122,6 @@ final class MediaProbe {
             // Readers throw all sorts on corrupt data (IIOException, EOFException, index errors).
             throw new MediaException("is not a readable " + shortName(mime) + " image");
         }
-    }
-
-    /**
-     * Video files: size, frames, fps and duration from the container ({@link VideoProbe}); fields
-     * the file does not give (or a container Kiln cannot read) stay null.
-     */
-    private static Probe probeVideo(Path file, String mime) {
-        VideoProbe.Facts v = VideoProbe.facts(file, mime);
-        return new Probe(mime, v.width(), v.height(), v.frames(), v.fps(), v.durationMs());
     }
 
     /** Refuses an image whose header claims more pixels than the limit. */

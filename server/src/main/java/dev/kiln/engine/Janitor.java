@@ -7,7 +7,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
-/** Housekeeping: files that no asset row uses (left by refused requests or crashes) are removed after a day. */
+/**
+ * Housekeeping: stored blobs that no asset row uses (a crash between upload and commit, a removal
+ * that failed while the store was down, a refused request) are removed once their hold has expired,
+ * stray files a day old too (see {@link AssetService#sweepOrphans}).
+ */
 @Component
 class Janitor {
     private static final Logger log = LoggerFactory.getLogger(Janitor.class);

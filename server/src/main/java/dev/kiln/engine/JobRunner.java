@@ -5,7 +5,9 @@ import dev.kiln.account.AccountPool;
 import dev.kiln.account.AccountStore;
 import dev.kiln.asset.Asset;
 import dev.kiln.asset.AssetService;
+import dev.kiln.asset.StorageFullException;
 import dev.kiln.asset.StoredMedia;
+import dev.kiln.asset.storage.StorageUnavailableException;
 import dev.kiln.catalog.Binding;
 import dev.kiln.catalog.Catalog;
 import dev.kiln.catalog.Model;
@@ -395,8 +397,13 @@ class JobRunner {
             } catch (ProviderException.NotFound | ProviderException.AuthFailed | ProviderException.Rejected e) {
                 return fail(j, "output_unavailable", "output " + (i + 1) + " of " + outputs.size()
                         + " could not be downloaded: " + e.getMessage());
+            } catch (StorageUnavailableException | StorageFullException e) {
+                // Kiln's own storage, not the provider: wait for it until the deadline without
+                // using up the download tries; the job is not succeeded until its files are stored.
+                return fetchLater(j, c, outputs, e instanceof StorageFullException ? "storage_full" : "storage_unavailable",
+                        e.getMessage(), false);
             } catch (ProviderException | IOException | UncheckedIOException e) {
-                return fetchLater(j, c, outputs, e.getMessage());
+                return fetchLater(j, c, outputs, "fetch_retrying", e.getMessage(), true);
             } catch (dev.kiln.asset.MediaException e) {
                 return fail(j, "output_invalid", "output " + (i + 1) + " is not a usable file: " + e.getMessage());
             }
@@ -413,13 +420,16 @@ class JobRunner {
     }
 
     /** A download failed for a passing reason: remember the outputs and try again later. */
-    private Job fetchLater(Job j, Context c, List<OutputRef> outputs, String error) {
-        int tries = j.remote() != null ? j.remote().path("fetch_tries").asInt(0) + 1 : 1;
+    private Job fetchLater(Job j, Context c, List<OutputRef> outputs, String code, String error, boolean countsTry) {
+        int tries = j.remote() != null ? j.remote().path("fetch_tries").asInt(0) + (countsTry ? 1 : 0) : (countsTry ? 1 : 0);
         if (tries > MAX_FETCH_TRIES) return fail(j, "output_unavailable", "outputs could not be downloaded: " + error);
+        int waits = j.remote() != null ? j.remote().path("store_waits").asInt(0) + (countsTry ? 0 : 1) : (countsTry ? 0 : 1);
         boolean inline = outputs.stream().anyMatch(OutputRef::isInline);
         ObjectNode remote = j.remote() != null && j.remote().isObject() ? ((ObjectNode) j.remote()).deepCopy() : Json.object();
         remote.put("fetch_tries", tries);
-        Instant at = clock.instant().plus(Backoff.of(Duration.ofSeconds(2), 2, Duration.ofMinutes(1), tries - 1));
+        if (waits > 0) remote.put("store_waits", waits);
+        Instant at = clock.instant().plus(countsTry ? Backoff.of(Duration.ofSeconds(2), 2, Duration.ofMinutes(1), tries - 1)
+                : Backoff.of(Duration.ofSeconds(1), 2, Duration.ofSeconds(30), waits - 1));
         if (inline) {
             // Inline data is not kept in the database: poll again to get it.
             machine.apply(j, JobChange.fields().remote(remote).nextAt(at).releaseLease());
@@ -428,7 +438,7 @@ class JobRunner {
         ArrayNode refs = remote.putArray("outputs");
         outputs.forEach(o -> refs.add(Json.object().put("url", o.url()).put("mime", o.mime()).put("filename", o.filename())));
         machine.apply(j, JobChange.phase(Phase.FETCH).remote(remote).nextAt(at).releaseLease()
-                .error("fetch_retrying", "downloading outputs failed, retrying: " + error));
+                .error(code, (countsTry ? "downloading outputs failed, retrying: " : "storing outputs failed, retrying: ") + error));
         return null;
     }
 
@@ -449,6 +459,7 @@ class JobRunner {
         ObjectNode r = ((ObjectNode) remote).deepCopy();
         r.remove("outputs");
         r.remove("fetch_tries");
+        r.remove("store_waits");
         return r;
     }
 

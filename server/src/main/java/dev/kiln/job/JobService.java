@@ -122,6 +122,8 @@ public class JobService {
         }
         // Image content is checked last, and only when all else is right, so that a bad request
         // costs no downloads; what was stored for a request that fails is removed again.
+        // No room for outputs (KILN_STORAGE_QUOTA): 507 now rather than jobs that cannot store what they make.
+        if (errors.isEmpty()) assets.checkRoom();
         Map<String, List<String>> inputIds = new LinkedHashMap<>();
         List<Asset> inputs = new ArrayList<>();
         if (errors.isEmpty()) {

@@ -12,10 +12,13 @@ public enum ErrorCode {
     CONFLICT(409, "Conflict"),
     TOO_LARGE(413, "Request too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
+    RANGE_NOT_SATISFIABLE(416, "Range not satisfiable"),
     VALIDATION_FAILED(422, "Validation failed"),
     RATE_LIMITED(429, "Too many requests"),
     INTERNAL(500, "Internal error"),
-    QUEUE_OVERLOADED(503, "Queue overloaded");
+    QUEUE_OVERLOADED(503, "Queue overloaded"),
+    STORAGE_UNAVAILABLE(503, "Storage unavailable"),
+    STORAGE_FULL(507, "Insufficient storage");
 
     private final int status;
     private final String title;

@@ -72,7 +72,7 @@ class AssetControllerTest {
     @BeforeEach
     void setUp() {
         ds = TestDatabases.h2();
-        service = new AssetService(AssetServiceTest.props(dataDir, null, false), JdbcClient.create(ds));
+        service = TestAssets.local(AssetServiceTest.props(dataDir, null, false), ds);
         mvc = MockMvcBuilders.standaloneSetup(new AssetController(service))
                 .setCustomArgumentResolvers(new HeaderCaller())
                 .setControllerAdvice(new Problems())
@@ -98,7 +98,7 @@ class AssetControllerTest {
                 .andExpect(jsonPath("$.size").value(png.length))
                 .andExpect(jsonPath("$.width").value(400))
                 .andExpect(jsonPath("$.height").value(200))
-                .andExpect(jsonPath("$.sha256").value(AssetStoreTest.sha256(png)))
+                .andExpect(jsonPath("$.sha256").value(StagingTest.sha256(png)))
                 .andExpect(jsonPath("$.created_at").isString())
                 .andReturn();
         String id = com.jayway.jsonpath.JsonPath.read(r.getResponse().getContentAsString(), "$.id");
@@ -165,7 +165,7 @@ class AssetControllerTest {
         mvc.perform(get("/v1/assets/" + small.id() + "/thumbnail").header("X-Test-Caller", "usr_alice:user"))
                 .andExpect(status().isOk())
                 .andExpect(content().contentType("image/png"))
-                .andExpect(content().bytes(java.nio.file.Files.readAllBytes(service.file(small))));
+                .andExpect(content().bytes(TestAssets.bytes(service, small.sha256())));
     }
 
     @Test
@@ -192,6 +192,47 @@ class AssetControllerTest {
         mvc.perform(get("/v1/assets/ast_nope").header("X-Test-Caller", "usr_alice:user"))
                 .andExpect(status().isNotFound())
                 .andExpect(jsonPath("$.detail").value("asset 'ast_nope' does not exist"));
+    }
+
+    @Test
+    void servesByteRangesForSeeking() throws Exception {
+        byte[] png = TestImages.png(300, 300);
+        Asset a = upload("usr_alice", png);
+        String url = "/v1/assets/" + a.id();
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=2-5"))
+                .andExpect(status().isPartialContent())
+                .andExpect(header().string("Content-Range", "bytes 2-5/" + png.length))
+                .andExpect(header().string("Accept-Ranges", "bytes"))
+                .andExpect(header().longValue("Content-Length", 4))
+                .andExpect(content().bytes(java.util.Arrays.copyOfRange(png, 2, 6)));
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=-3"))
+                .andExpect(status().isPartialContent())
+                .andExpect(content().bytes(java.util.Arrays.copyOfRange(png, png.length - 3, png.length)));
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=10-"))
+                .andExpect(status().isPartialContent())
+                .andExpect(content().bytes(java.util.Arrays.copyOfRange(png, 10, png.length)));
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=" + png.length + "-"))
+                .andExpect(status().isRequestedRangeNotSatisfiable())
+                .andExpect(header().string("Content-Range", "bytes */" + png.length));
+        // Several ranges, a stale If-Range, or nonsense: the whole file, as RFC 9110 allows.
+        for (String[] h : List.of(new String[] {"Range", "bytes=0-1,4-5"}, new String[] {"Range", "bytes=x-y"})) {
+            mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header(h[0], h[1]))
+                    .andExpect(status().isOk()).andExpect(content().bytes(png));
+        }
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=0-1").header("If-Range", "\"other\""))
+                .andExpect(status().isOk()).andExpect(content().bytes(png));
+        mvc.perform(get(url).header("X-Test-Caller", "usr_alice:user").header("Range", "bytes=0-1")
+                        .header("If-Range", "\"" + a.sha256() + "\""))
+                .andExpect(status().isPartialContent()).andExpect(content().bytes(java.util.Arrays.copyOf(png, 2)));
+    }
+
+    @Test
+    void aRowWhoseBytesAreGoneIs404NotAnInternalError() throws Exception {
+        Asset a = upload("usr_alice", TestImages.png(30, 30));
+        java.nio.file.Files.delete(dataDir.resolve("assets").resolve(a.sha256().substring(0, 2)).resolve(a.sha256()));
+        mvc.perform(get("/v1/assets/" + a.id()).header("X-Test-Caller", "usr_alice:user"))
+                .andExpect(status().isNotFound())
+                .andExpect(jsonPath("$.detail").value("the file of asset '" + a.id() + "' is missing from storage"));
     }
 
     @Test

@@ -60,7 +60,7 @@ class AssetServiceTest {
     void setUp() {
         ds = TestDatabases.h2();
         jdbc = JdbcClient.create(ds);
-        service = new AssetService(props(dataDir, null, false), jdbc);
+        service = TestAssets.local(props(dataDir, null, false), ds);
     }
 
     @AfterEach
@@ -101,7 +101,7 @@ class AssetServiceTest {
         assertThat(a.ownerId()).isEqualTo("usr_alice");
         assertThat(a.role()).isEqualTo(Asset.ROLE_INPUT);
         assertThat(a.jobId()).isNull();
-        assertThat(a.sha256()).isEqualTo(AssetStoreTest.sha256(png));
+        assertThat(a.sha256()).isEqualTo(StagingTest.sha256(png));
         assertThat(a.mime()).isEqualTo("image/png");
         assertThat(a.size()).isEqualTo(png.length);
         assertThat(a.width()).isEqualTo(600);
@@ -109,8 +109,8 @@ class AssetServiceTest {
         assertThat(a.thumbMime()).isEqualTo("image/jpeg");
         assertThat(a.thumbSha256()).isNotEqualTo(a.sha256());
 
-        assertThat(service.file(a)).hasBinaryContent(png);
-        var thumb = ImageIO.read(service.thumbnailFile(a).toFile());
+        assertThat(TestAssets.bytes(service, a.sha256())).isEqualTo(png);
+        var thumb = ImageIO.read(new ByteArrayInputStream(TestAssets.bytes(service, a.thumbSha256())));
         assertThat(thumb.getWidth()).isEqualTo(256);
         assertThat(thumb.getHeight()).isEqualTo(128);
         assertThat(service.find(a.id())).contains(a);
@@ -148,11 +148,11 @@ class AssetServiceTest {
         server.start();
         try {
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/cat.jpg";
-            AssetService lan = new AssetService(props(dataDir, null, true), jdbc);
+            AssetService lan = TestAssets.local(props(dataDir, null, true), ds);
             Asset a = lan.ingestInputs(ALICE, "images.reference", List.of(url), errors).getFirst();
             assertThat(errors).isEmpty();
             assertThat(a.mime()).isEqualTo("image/jpeg");
-            assertThat(lan.file(a)).hasBinaryContent(jpeg);
+            assertThat(TestAssets.bytes(lan, a.sha256())).isEqualTo(jpeg);
 
             // The default refuses the same URL, with a sentence the client can act on.
             assertThat(ingest(ALICE, url)).isEmpty();
@@ -249,7 +249,7 @@ class AssetServiceTest {
         Asset a = service.upload("usr_alice", new MockMultipartFile("file", "cat.png", "application/octet-stream", png));
         assertThat(a.mime()).isEqualTo("image/png");
         assertThat(a.ownerId()).isEqualTo("usr_alice");
-        assertThat(service.file(a)).hasBinaryContent(png);
+        assertThat(TestAssets.bytes(service, a.sha256())).isEqualTo(png);
 
         assertThatThrownBy(() -> service.upload("usr_alice", new MockMultipartFile("file", "x.png", "image/png", "text".getBytes())))
                 .isInstanceOfSatisfying(KilnException.class, e -> {
@@ -269,7 +269,7 @@ class AssetServiceTest {
         byte[] png = TestImages.png(1024, 512);
         StoredMedia m = service.storeOutput(new ByteArrayInputStream(png), "image/png", 10_000_000);
 
-        assertThat(m.sha256()).isEqualTo(AssetStoreTest.sha256(png));
+        assertThat(m.sha256()).isEqualTo(StagingTest.sha256(png));
         assertThat(m.mime()).isEqualTo("image/png");
         assertThat(m.size()).isEqualTo(png.length);
         assertThat(m.width()).isEqualTo(1024);
@@ -311,7 +311,7 @@ class AssetServiceTest {
         assertThat(m.thumbMime()).isEqualTo("image/jpeg");
         assertThat(m.thumbSha256()).isNotEqualTo(m.sha256());
         Asset a = service.outputsOf("job_v").getFirst();
-        java.awt.image.BufferedImage poster = javax.imageio.ImageIO.read(service.thumbnailFile(a).toFile());
+        java.awt.image.BufferedImage poster = javax.imageio.ImageIO.read(new ByteArrayInputStream(TestAssets.bytes(service, a.thumbSha256())));
         assertThat(poster.getWidth()).isEqualTo(256);
         assertThat(poster.getHeight()).isEqualTo(128);
         assertThat(service.find(a.id()).orElseThrow()).extracting(Asset::frames, Asset::durationMs).containsExactly(24, m.durationMs());
@@ -372,7 +372,7 @@ class AssetServiceTest {
         assertThat(local).extracting(InputImage::assetId, InputImage::sha256, InputImage::mime, InputImage::size, InputImage::width)
                 .containsExactly(a.id(), a.sha256(), "image/png", (long) png.length, 10);
 
-        AssetService reachable = new AssetService(props(dataDir, "https://kiln.example.com/", false), jdbc);
+        AssetService reachable = TestAssets.local(props(dataDir, "https://kiln.example.com/", false), ds);
         String url = reachable.toInputImage(a).publicUrl();
         assertThat(url).startsWith("https://kiln.example.com/v1/assets/" + a.id() + "?exp=").contains("&sig=");
         java.util.Map<String, String> q = new java.util.HashMap<>();
@@ -422,17 +422,42 @@ class AssetServiceTest {
     }
 
     @Test
-    void sweepRemovesOldFilesThatNoRowUses() throws Exception {
-        StoredMedia orphan = service.storeOutput(new ByteArrayInputStream(TestImages.png(100, 100)), "image/png", 1_000_000);
+    void sweepRemovesBlobsWhoseWriterNeverCommittedOnceTheirHoldExpires() throws Exception {
+        TestAssets.MovableClock clock = new TestAssets.MovableClock();
+        AssetService svc = TestAssets.service(props(dataDir, null, false), dev.kiln.asset.storage.StorageProperties.local(),
+                new dev.kiln.asset.storage.local.LocalBlobStore(dataDir), ds, clock);
+        // Stored, then Kiln "crashed" before the row went in: nothing but the ledger knows it.
+        StoredMedia orphan = svc.storeOutput(new ByteArrayInputStream(TestImages.png(100, 100)), "image/png", 1_000_000);
+        StoredMedia kept = svc.storeOutput(new ByteArrayInputStream(TestImages.png(120, 100)), "image/png", 1_000_000);
+        svc.insertOutput("job_1", 0, "usr_alice", kept, false, null);
+        assertThat(svc.sweepOrphans(Duration.ofDays(1))).as("the writer may still commit").isZero();
+
+        clock.advance(BlobLedger.HOLD.plusMinutes(1));
+        StoredMedia recent = svc.storeOutput(new ByteArrayInputStream(TestImages.png(140, 100)), "image/png", 1_000_000);
+
+        assertThat(svc.sweepOrphans(Duration.ofDays(1))).isEqualTo(1);
+        assertThat(storedFiles()).containsExactlyInAnyOrder(kept.sha256(), recent.sha256());
+        assertThat(svc.usage()[0]).isEqualTo(kept.size() + recent.size());
+    }
+
+    @Test
+    void sweepAlsoRemovesOldFilesTheLedgerNeverHeardOf() throws Exception {
         StoredMedia kept = service.storeOutput(new ByteArrayInputStream(TestImages.png(120, 100)), "image/png", 1_000_000);
-        StoredMedia recent = service.storeOutput(new ByteArrayInputStream(TestImages.png(140, 100)), "image/png", 1_000_000);
         service.insertOutput("job_1", 0, "usr_alice", kept, false, null);
-        for (StoredMedia m : List.of(orphan, kept)) {
-            Path file = dataDir.resolve("assets").resolve(m.sha256().substring(0, 2)).resolve(m.sha256());
-            Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+        byte[] stray = "left by an old version".getBytes(StandardCharsets.UTF_8);
+        String sha = StagingTest.sha256(stray);
+        Path file = Files.createDirectories(dataDir.resolve("assets").resolve(sha.substring(0, 2))).resolve(sha);
+        Files.write(file, stray);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+        Path young = Files.createDirectories(dataDir.resolve("assets").resolve("ab")).resolve("ab" + "0".repeat(62));
+        Files.write(young, stray);
+        for (Path p : List.of(dataDir.resolve("assets").resolve(kept.sha256().substring(0, 2)).resolve(kept.sha256()))) {
+            Files.setLastModifiedTime(p, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
         }
 
         assertThat(service.sweepOrphans(Duration.ofDays(1))).isEqualTo(1);
-        assertThat(storedFiles()).containsExactlyInAnyOrder(kept.sha256(), recent.sha256());
+        assertThat(file).doesNotExist();
+        assertThat(young).as("younger than the grace period").exists();
+        assertThat(storedFiles()).contains(kept.sha256());
     }
 }

@@ -6,14 +6,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Input images handed to providers by URL carry a time-limited signature instead of credentials. */
 class SignedUrlTest {
     @Test
     void aSignatureIsValidForItsAssetUntilItExpires(@TempDir Path dir) {
-        AssetService s = new AssetService(AssetServiceTest.props(dir, "https://kiln.example.com", false),
-                JdbcClient.create(dev.kiln.testing.TestDatabases.h2()));
+        AssetService s = TestAssets.local(AssetServiceTest.props(dir, "https://kiln.example.com", false),
+                dev.kiln.testing.TestDatabases.h2());
         long exp = Instant.now().plusSeconds(60).getEpochSecond();
         String sig = s.sign("ast_1", exp);
         assertThat(s.verifySignature("ast_1", exp, sig)).isTrue();

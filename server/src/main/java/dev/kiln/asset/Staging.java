@@ -6,65 +6,52 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Content-addressed files: {@code <dataDir>/assets/<sha256[0:2]>/<sha256>}. Bytes are streamed to a
- * temporary file in {@code <dataDir>/tmp} (same file system, so the final rename is atomic) and
- * hashed on the way; a file therefore only ever appears under its hash complete and synced.
- * Storing the same bytes twice is harmless: the second copy is dropped.
+ * Temporary files for bytes on their way into storage: {@code <dataDir>/tmp}. Bytes are streamed
+ * there and hashed on the way, so their SHA-256 (the blob's name) and size are known before
+ * anything reaches the store, and probing reads a local file whatever the backend. A staged file
+ * is synced, so the local store's rename (same file system) places it complete.
  *
  * <p>Disk failures surface as {@link UncheckedIOException} (an internal error); only a size over
  * the limit is the client's fault ({@link MediaException}).
  */
-final class AssetStore {
-    private static final Logger log = LoggerFactory.getLogger(AssetStore.class);
-    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+final class Staging {
+    private static final Logger log = LoggerFactory.getLogger(Staging.class);
     /**
      * Temporary files older than this are left-overs of a crashed process. Younger ones may be an
      * upload in progress by another instance sharing the data directory, so they are kept.
      */
     static final Duration STALE_TEMP = Duration.ofHours(1);
 
-    private final Path assets;
     private final Path tmp;
 
-    AssetStore(Path dataDir) {
-        this.assets = dataDir.resolve("assets");
+    Staging(Path dataDir) {
         this.tmp = dataDir.resolve("tmp");
         try {
-            Files.createDirectories(assets);
             Files.createDirectories(tmp);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create the asset directories under " + dataDir, e);
+            throw new UncheckedIOException("Cannot create the temporary directory " + tmp, e);
         }
         cleanStaleTemp(Instant.now().minus(STALE_TEMP));
     }
 
-    /** Bytes written to a temporary file and hashed, not yet under their hash. */
-    final class Staged implements AutoCloseable {
+    /** Bytes written to a temporary file and hashed. */
+    static final class Staged implements AutoCloseable {
         private final Path file;
         private final String sha256;
         private final long size;
-        private boolean done;
 
         private Staged(Path file, String sha256, long size) {
             this.file = file;
@@ -75,22 +62,12 @@ final class AssetStore {
         String sha256() { return sha256; }
         long size() { return size; }
 
-        /** The temporary file, to be inspected before {@link #commit()}. */
+        /** The temporary file (a local store may have moved it into place already). */
         Path file() { return file; }
 
-        /** Moves the bytes into place (or drops them if that hash is already stored); returns the hash. */
-        String commit() {
-            if (done) throw new IllegalStateException("already committed or discarded");
-            done = true;
-            place(file, sha256);
-            return sha256;
-        }
-
-        /** Discards the temporary file unless it was committed. */
+        /** Removes the temporary file if it is still there. */
         @Override
         public void close() {
-            if (done) return;
-            done = true;
             deleteQuietly(file);
         }
     }
@@ -134,95 +111,12 @@ final class AssetStore {
         }
     }
 
-    /** Stores the whole stream at once; returns its hash. */
-    String put(InputStream in, long maxBytes) throws IOException {
-        try (Staged s = stage(in, maxBytes)) {
-            return s.commit();
-        }
-    }
-
-    /** Stores bytes already in memory (thumbnails). */
-    String put(byte[] bytes) {
+    /** Stages bytes already in memory (thumbnails). */
+    Staged stage(byte[] bytes) {
         try {
-            return put(new ByteArrayInputStream(bytes), bytes.length);
+            return stage(new ByteArrayInputStream(bytes), bytes.length);
         } catch (IOException e) {
             throw new IllegalStateException("reading a byte array cannot fail", e);
-        }
-    }
-
-    Path path(String sha256) {
-        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
-            throw new IllegalArgumentException("not a sha256 hash: " + sha256);
-        }
-        return assets.resolve(sha256.substring(0, 2)).resolve(sha256);
-    }
-
-    boolean exists(String sha256) {
-        return Files.isRegularFile(path(sha256));
-    }
-
-    /** Removes the file of that hash; false if there was none. */
-    boolean delete(String sha256) {
-        try {
-            return Files.deleteIfExists(path(sha256));
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot delete asset file " + sha256, e);
-        }
-    }
-
-    /** The hashes of stored files last written (or stored again) before {@code instant}. */
-    List<String> hashesOlderThan(Instant instant) {
-        List<String> hashes = new ArrayList<>();
-        try (DirectoryStream<Path> shards = Files.newDirectoryStream(assets, Files::isDirectory)) {
-            for (Path shard : shards) {
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
-                    for (Path f : files) {
-                        String name = f.getFileName().toString();
-                        if (SHA256.matcher(name).matches() && Files.getLastModifiedTime(f).toInstant().isBefore(instant)) {
-                            hashes.add(name);
-                        }
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot list " + assets, e);
-        }
-        return hashes;
-    }
-
-    private void place(Path file, String sha256) {
-        Path target = path(sha256);
-        try {
-            Files.createDirectories(target.getParent());
-            if (Files.exists(target)) {
-                // Same hash, same bytes. Refresh the time so that a sweep of old unreferenced files
-                // cannot take it away while the caller is about to insert the row that uses it.
-                Files.delete(file);
-                touch(target);
-                return;
-            }
-            try {
-                Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException raced) {
-                // Another writer placed the same bytes between our check and our move.
-                Files.delete(file);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new UncheckedIOException("The data directory must allow atomic renames from tmp/ to assets/", e);
-            }
-        } catch (IOException e) {
-            deleteQuietly(file);
-            throw new UncheckedIOException("Cannot store asset file " + sha256, e);
-        }
-    }
-
-    private static void touch(Path target) {
-        try {
-            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
-        } catch (NoSuchFileException gone) {
-            // Deleted at this very moment; the caller's row will point at nothing, as documented
-            // on AssetService.delete. Nothing better can be done here.
-        } catch (IOException e) {
-            log.debug("Cannot refresh the time of {}", target, e);
         }
     }
 

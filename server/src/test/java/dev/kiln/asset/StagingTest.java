@@ -3,6 +3,8 @@ package dev.kiln.asset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.asset.storage.BlobStore;
+import dev.kiln.asset.storage.local.LocalBlobStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,12 +14,15 @@ import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AssetStoreTest {
+/** Staging (hashing to a temporary file) and the local blob store (content-addressed files). */
+class StagingTest {
     @TempDir Path dataDir;
 
     static String sha256(byte[] b) throws Exception {
@@ -32,65 +37,74 @@ class AssetStoreTest {
 
     @Test
     void storesUnderTheHashAndOnlyOnce() throws Exception {
-        AssetStore store = new AssetStore(dataDir);
+        Staging staging = new Staging(dataDir);
+        LocalBlobStore store = new LocalBlobStore(dataDir);
         byte[] bytes = "hello, kiln".getBytes();
-        String sha = store.put(new ByteArrayInputStream(bytes), 1000);
-
+        String sha;
+        try (Staging.Staged s = staging.stage(new ByteArrayInputStream(bytes), 1000)) {
+            sha = s.sha256();
+            store.put(s.sha256(), s.file(), s.size());
+        }
         assertThat(sha).isEqualTo(sha256(bytes));
         Path file = dataDir.resolve("assets").resolve(sha.substring(0, 2)).resolve(sha);
         assertThat(store.path(sha)).isEqualTo(file);
         assertThat(file).hasBinaryContent(bytes);
-        assertThat(store.exists(sha)).isTrue();
+        assertThat(store.stat(sha)).hasValueSatisfying(b -> assertThat(b.size()).isEqualTo(bytes.length));
 
-        assertThat(store.put(bytes)).isEqualTo(sha);
+        try (Staging.Staged s = staging.stage(bytes)) {
+            store.put(s.sha256(), s.file(), s.size());
+        }
         assertThat(filesIn(dataDir.resolve("assets"))).isEqualTo(1);
         assertThat(filesIn(dataDir.resolve("tmp"))).isZero();
 
-        assertThat(store.delete(sha)).isTrue();
+        store.delete(sha);
         assertThat(file).doesNotExist();
-        assertThat(store.exists(sha)).isFalse();
-        assertThat(store.delete(sha)).isFalse();
+        assertThat(store.stat(sha)).isEmpty();
+        store.delete(sha);
+    }
+
+    @Test
+    void readsRangesAndSaysWhenABlobIsMissing() throws Exception {
+        Staging staging = new Staging(dataDir);
+        LocalBlobStore store = new LocalBlobStore(dataDir);
+        byte[] bytes = "0123456789".getBytes();
+        String sha;
+        try (Staging.Staged s = staging.stage(bytes)) {
+            sha = s.sha256();
+            store.put(sha, s.file(), s.size());
+        }
+        try (InputStream in = store.open(sha, 3, 4)) {
+            assertThat(in.readAllBytes()).isEqualTo("3456".getBytes());
+        }
+        try (InputStream in = store.open(sha, 8, -1)) {
+            assertThat(in.readAllBytes()).isEqualTo("89".getBytes());
+        }
+        assertThatThrownBy(() -> store.open("ab".repeat(32), 0, -1)).isInstanceOf(BlobStore.BlobMissingException.class);
+        List<String> listed = new ArrayList<>();
+        store.forEach(b -> listed.add(b.sha256()));
+        assertThat(listed).containsExactly(sha);
     }
 
     @Test
     void refusesPastTheLimitAndLeavesNothingBehind() {
-        AssetStore store = new AssetStore(dataDir);
-        assertThatThrownBy(() -> store.put(new ByteArrayInputStream(new byte[2049]), 2048))
+        Staging staging = new Staging(dataDir);
+        assertThatThrownBy(() -> staging.stage(new ByteArrayInputStream(new byte[2049]), 2048))
                 .isInstanceOf(MediaException.class).hasMessage("is larger than 2 KB");
         assertThat(dataDir.resolve("tmp")).isEmptyDirectory();
-        assertThat(dataDir.resolve("assets")).isEmptyDirectory();
     }
 
     @Test
     void exactlyTheLimitIsAccepted() throws Exception {
-        AssetStore store = new AssetStore(dataDir);
-        assertThat(store.exists(store.put(new ByteArrayInputStream(new byte[2048]), 2048))).isTrue();
-    }
-
-    @Test
-    void stagedBytesAppearOnlyWhenCommitted() throws Exception {
-        AssetStore store = new AssetStore(dataDir);
-        byte[] bytes = {1, 2, 3};
-        String sha;
-        try (AssetStore.Staged s = store.stage(new ByteArrayInputStream(bytes), 10)) {
-            sha = s.sha256();
-            assertThat(s.size()).isEqualTo(3);
-            assertThat(s.file()).hasBinaryContent(bytes).hasParent(dataDir.resolve("tmp"));
-            assertThat(store.exists(sha)).isFalse();
+        try (Staging.Staged s = new Staging(dataDir).stage(new ByteArrayInputStream(new byte[2048]), 2048)) {
+            assertThat(s.size()).isEqualTo(2048);
+            assertThat(s.file()).hasParent(dataDir.resolve("tmp"));
         }
-        assertThat(store.exists(sha)).isFalse();
-        assertThat(dataDir.resolve("tmp")).isEmptyDirectory();
-
-        try (AssetStore.Staged s = store.stage(new ByteArrayInputStream(bytes), 10)) {
-            s.commit();
-        }
-        assertThat(store.exists(sha)).isTrue();
         assertThat(dataDir.resolve("tmp")).isEmptyDirectory();
     }
 
     @Test
     void aFailingSourceLeavesNoTemporaryFile() {
-        AssetStore store = new AssetStore(dataDir);
+        Staging staging = new Staging(dataDir);
         InputStream broken = new InputStream() {
             int n;
             @Override
@@ -99,7 +113,7 @@ class AssetStoreTest {
                 throw new IOException("connection reset");
             }
         };
-        assertThatThrownBy(() -> store.stage(broken, 10_000)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> staging.stage(broken, 10_000)).isInstanceOf(IOException.class);
         assertThat(dataDir.resolve("tmp")).isEmptyDirectory();
     }
 
@@ -110,7 +124,7 @@ class AssetStoreTest {
         Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
         Path recent = Files.writeString(tmp.resolve("in-2.part"), "another instance's upload");
 
-        new AssetStore(dataDir);
+        new Staging(dataDir);
 
         assertThat(stale).doesNotExist();
         assertThat(recent).exists();
@@ -118,22 +132,8 @@ class AssetStoreTest {
 
     @Test
     void rejectsPathsThatAreNotHashes() {
-        AssetStore store = new AssetStore(dataDir);
+        LocalBlobStore store = new LocalBlobStore(dataDir);
         assertThatThrownBy(() -> store.path("../../etc/passwd")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> store.path("AB".repeat(32))).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void listsFilesOlderThanAnInstant() throws Exception {
-        AssetStore store = new AssetStore(dataDir);
-        String old = store.put("old".getBytes());
-        String fresh = store.put("fresh".getBytes());
-        Files.setLastModifiedTime(store.path(old), FileTime.from(Instant.now().minus(Duration.ofDays(2))));
-        assertThat(store.hashesOlderThan(Instant.now().minus(Duration.ofDays(1)))).containsExactly(old);
-
-        // Storing the same bytes again makes them new: a sweep must not take them before their row exists.
-        store.put("old".getBytes());
-        assertThat(store.hashesOlderThan(Instant.now().minus(Duration.ofDays(1)))).isEmpty();
-        assertThat(fresh).isNotEqualTo(old);
     }
 }
