@@ -93,14 +93,26 @@ class AssetController {
             // rather than fail with an internal error.
             throw new KilnException(ErrorCode.NOT_FOUND, "the file of asset '" + name + "' is missing from storage");
         }
+        boolean inline = INLINE.contains(mime);
         return ResponseEntity.ok()
                 .eTag(sha)
                 .cacheControl(IMMUTABLE)
-                .contentType(MediaType.parseMediaType(mime))
-                .header(HttpHeaders.CONTENT_DISPOSITION, ContentDisposition.inline().filename(name + extension(mime)).build().toString())
+                .contentType(inline ? MediaType.parseMediaType(mime) : MediaType.APPLICATION_OCTET_STREAM)
+                .header(HttpHeaders.CONTENT_DISPOSITION, (inline ? ContentDisposition.inline() : ContentDisposition.attachment())
+                        .filename(name + extension(mime)).build().toString())
                 .header("X-Content-Type-Options", "nosniff")
+                .header("Content-Security-Policy", "sandbox")
                 .body(new FileSystemResource(file));
     }
+
+    /**
+     * The types a browser may show in place: raster images and videos, which run no script. Anything
+     * else a provider returned (SVG, HTML, an unknown type) is sent as a download of opaque bytes,
+     * and every answer carries {@code Content-Security-Policy: sandbox} and {@code nosniff}, so no
+     * stored file can run script with Kiln's origin.
+     */
+    static final java.util.Set<String> INLINE = java.util.Set.of("image/png", "image/jpeg", "image/webp", "image/gif", "image/avif",
+            "image/heic", "video/mp4", "video/webm", "video/quicktime", "video/x-matroska");
 
     /** Whether an If-None-Match header (a list of strong or weak tags, or *) names this hash. */
     static boolean matches(String ifNoneMatch, String sha) {
