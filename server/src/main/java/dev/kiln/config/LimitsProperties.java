@@ -23,7 +23,7 @@ public record LimitsProperties(DataSize webhookMaxBody, int eventSubscribers, Du
         if (webhookMaxBody.toBytes() <= 0) throw new IllegalArgumentException("KILN_WEBHOOK_MAX_BODY must be positive");
         if (eventSubscribers <= 0) eventSubscribers = 100;
         if (eventIdleTimeout == null || eventIdleTimeout.isZero()) eventIdleTimeout = Duration.ofMinutes(15);
-        if (eventBuffer <= 0) eventBuffer = 64;
+        if (eventBuffer <= 0) eventBuffer = 256;
     }
 
     /** The defaults, for code constructed outside Spring (tests). */
