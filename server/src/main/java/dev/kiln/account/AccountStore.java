@@ -164,16 +164,17 @@ public class AccountStore {
         return Json.write(stored);
     }
 
+    private String openSetting(String name, String stored) {
+        return SecretBox.isSecretName(name) && SecretBox.isSealed(stored) ? secrets.open(stored) : stored;
+    }
+
     private Account map(ResultSet rs, int row) throws SQLException {
         String id = rs.getString("id");
         String stored = rs.getString("secret");
         String secret = stored != null ? secrets.open(stored) : runtimeSecrets.get(id);
         Map<String, String> config = new LinkedHashMap<>();
         JsonNode c = Json.parse(rs.getString("config"));
-        if (c != null && c.isObject()) {
-            c.properties().forEach(e -> config.put(e.getKey(),
-                    SecretBox.isSecretName(e.getKey()) ? secrets.open(e.getValue().asString()) : e.getValue().asString()));
-        }
+        if (c != null && c.isObject()) c.properties().forEach(e -> config.put(e.getKey(), openSetting(e.getKey(), e.getValue().asString())));
         return new Account(id, rs.getString("provider"), rs.getString("label"), rs.getString("source"),
                 rs.getString("base_url"), secret, config, rs.getBoolean("sandbox"), AccountState.of(rs.getString("state")),
                 rs.getInt("max_concurrency"), rs.getInt("rate_per_minute"), rs.getInt("in_flight"), rs.getLong("requests"),
