@@ -66,8 +66,8 @@ class HostileInputTest extends KilnIntegrationTest {
         p = problem(http.post("/v1/jobs", "{\"model\":\"sandbox-image\",\"prompt\":\"a\",\"params\":{\"k\\u0000\":1}}"), 422, "validation_failed");
         assertThat(fields(p)).containsExactly("params.(field name)");
         // A pair of surrogates is a real character (here U+1F600) and welcome.
-        assertThat(http.post("/v1/jobs", "{\"model\":\"sandbox-image\",\"prompt\":\"smile \\ud83d\\ude00\",\"params\":{\"width\":64,\"height\":64}}")
-                .status()).isEqualTo(202);
+        String smile = submitJob("{\"model\":\"sandbox-image\",\"prompt\":\"smile \\ud83d\\ude00\",\"params\":{\"width\":64,\"height\":64}}");
+        assertThat(awaitJob(smile, java.time.Duration.ofSeconds(30)).get("prompt").asString()).isEqualTo("smile \uD83D\uDE00");
     }
 
     @Test

@@ -66,6 +66,7 @@ class SecretsAtRestTest extends KilnIntegrationTest {
             sql.setLevel(before);
         }
         String token = tokens.forJob(job);
+        awaitJob(job, java.time.Duration.ofSeconds(30));
 
         JsonNode row = jdbc.sql("SELECT secret, config FROM accounts WHERE label = ?").param("secrets " + tag)
                 .query((rs, n) -> dev.kiln.support.Json.object().put("secret", rs.getString(1)).put("config", rs.getString(2))).single();

@@ -64,7 +64,8 @@ class OutboxReceiversTest extends KilnIntegrationTest {
 
     @Test
     void aHangingReceiverDelaysNoOneElse() {
-        for (int i = 0; i < 3; i++) job(slow);
+        List<String> slowJobs = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) slowJobs.add(job(slow));
         await().atMost(Duration.ofSeconds(20)).until(() -> !slowGot.isEmpty());
 
         String id = job(fast);
@@ -76,5 +77,6 @@ class OutboxReceiversTest extends KilnIntegrationTest {
 
         release.countDown();
         await().atMost(Duration.ofSeconds(40)).until(() -> slowGot.size() >= 3);
+        slowJobs.forEach(j -> awaitJob(j, Duration.ofSeconds(20)));
     }
 }

@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.Flow;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -42,9 +43,21 @@ class WebhookIntakeTest extends KilnIntegrationTest {
     @Autowired
     Sandbox sandbox;
 
+    final List<String> started = new java.util.ArrayList<>();
+
+    /** Jobs left running would finish during later test classes of the shared context: end them here. */
+    @AfterEach
+    void endJobs() {
+        for (String id : started) {
+            http.post("/v1/jobs/" + id + "/cancel", "");
+            awaitJob(id, Duration.ofSeconds(30));
+        }
+    }
+
     /** A RunPod job that is running and will not be polled for 20 s unless a webhook asks. */
     JsonNode runningJob() {
         String id = submitJob("{\"model\":\"test-runpod-webhook\",\"prompt\":\"hint " + UUID.randomUUID() + "\"}");
+        started.add(id);
         JsonNode[] j = {null};
         await().atMost(Duration.ofSeconds(15)).until(() -> {
             j[0] = http.get("/v1/jobs/" + id).json();
