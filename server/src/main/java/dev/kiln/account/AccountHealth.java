@@ -68,7 +68,8 @@ public class AccountHealth {
                 wake.tryAcquire(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // Errors too: a dead health loop would leave failed accounts failed for good.
                 log.warn("health check round failed: {}", e.toString());
                 sleepQuietly();
             }

@@ -52,7 +52,7 @@ public class AccountStore {
             jdbc.sql("""
                     UPDATE accounts SET source = ?, base_url = ?, config = ?, sandbox = ?, max_concurrency = ?, rate_per_minute = ?
                     WHERE id = ?""")
-                    .params(d.source(), d.baseUrl(), Json.write(d.config()), d.sandbox(), d.maxConcurrency(), d.ratePerMinute(), id)
+                    .params(d.source(), d.baseUrl(), sealedConfig(d.config()), d.sandbox(), d.maxConcurrency(), d.ratePerMinute(), id)
                     .update();
         } else {
             id = insert(d, null, now);
@@ -71,7 +71,7 @@ public class AccountStore {
         jdbc.sql("""
                 INSERT INTO accounts (id, provider, label, source, base_url, secret, config, sandbox, state, max_concurrency,
                   rate_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)""")
-                .params(id, d.provider(), d.label(), d.source(), d.baseUrl(), sealedSecret, Json.write(d.config()), d.sandbox(),
+                .params(id, d.provider(), d.label(), d.source(), d.baseUrl(), sealedSecret, sealedConfig(d.config()), d.sandbox(),
                         d.maxConcurrency(), d.ratePerMinute(), ts(now))
                 .update();
         return id;
@@ -153,13 +153,28 @@ public class AccountStore {
         runtimeSecrets.remove(id);
     }
 
+    /**
+     * An account's settings as stored: those whose name says they are secret (a webhook signing
+     * secret, say) are sealed like the account's own secret, so no SQL parameter, backup or log of
+     * the table holds them in clear.
+     */
+    String sealedConfig(Map<String, String> config) {
+        Map<String, String> stored = new LinkedHashMap<>();
+        config.forEach((k, v) -> stored.put(k, v != null && SecretBox.isSecretName(k) ? secrets.seal(v) : v));
+        return Json.write(stored);
+    }
+
+    private String openSetting(String name, String stored) {
+        return SecretBox.isSecretName(name) && SecretBox.isSealed(stored) ? secrets.open(stored) : stored;
+    }
+
     private Account map(ResultSet rs, int row) throws SQLException {
         String id = rs.getString("id");
         String stored = rs.getString("secret");
         String secret = stored != null ? secrets.open(stored) : runtimeSecrets.get(id);
         Map<String, String> config = new LinkedHashMap<>();
         JsonNode c = Json.parse(rs.getString("config"));
-        if (c != null && c.isObject()) c.properties().forEach(e -> config.put(e.getKey(), e.getValue().asString()));
+        if (c != null && c.isObject()) c.properties().forEach(e -> config.put(e.getKey(), openSetting(e.getKey(), e.getValue().asString())));
         return new Account(id, rs.getString("provider"), rs.getString("label"), rs.getString("source"),
                 rs.getString("base_url"), secret, config, rs.getBoolean("sandbox"), AccountState.of(rs.getString("state")),
                 rs.getInt("max_concurrency"), rs.getInt("rate_per_minute"), rs.getInt("in_flight"), rs.getLong("requests"),

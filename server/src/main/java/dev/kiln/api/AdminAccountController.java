@@ -4,6 +4,7 @@ import dev.kiln.account.Account;
 import dev.kiln.account.AccountAdmin;
 import dev.kiln.support.ErrorCode;
 import dev.kiln.support.KilnException;
+import dev.kiln.support.SecretBox;
 import dev.kiln.user.Caller;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -29,17 +30,48 @@ class AdminAccountController {
         this.admin = admin;
     }
 
-    /** An account as the admin API shows it: never its secret. */
+    /**
+     * An account as the admin API shows it: never a secret. The credential is only
+     * {@code has_secret}; settings whose name says they are secret show {@code "(set)"}; a base URL
+     * shows no user-info and no secret-named query value.
+     */
     record AccountView(String id, String provider, String label, String source, String baseUrl, boolean sandbox, String state,
                        int maxConcurrency, int ratePerMinute, int inFlight, long requests, long errors, int recentFailures,
                        Instant cooldownUntil, Instant lastUsedAt, Instant lastCheckAt, String lastError, boolean hasSecret,
                        Map<String, String> config, Instant createdAt) {
         static AccountView of(Account a) {
             Map<String, String> cfg = new java.util.LinkedHashMap<>();
-            a.config().forEach((k, v) -> cfg.put(k, k.contains("secret") || k.contains("key") ? "(set)" : v));
-            return new AccountView(a.id(), a.provider(), a.label(), a.source(), a.baseUrl(), a.sandbox(), a.state().wire(),
+            a.config().forEach((k, v) -> cfg.put(k, SecretBox.isSecretName(k) ? MASK : v));
+            return new AccountView(a.id(), a.provider(), a.label(), a.source(), maskUrl(a.baseUrl()), a.sandbox(), a.state().wire(),
                     a.maxConcurrency(), a.ratePerMinute(), a.inFlight(), a.requests(), a.errors(), a.recentFailures(),
                     a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(), a.lastError(), a.secret() != null, cfg, a.createdAt());
+        }
+    }
+
+    static final String MASK = "(set)";
+
+    /** A URL without its user-info, and with the values of secret-named query parameters masked. */
+    static String maskUrl(String url) {
+        if (url == null) return null;
+        try {
+            java.net.URI u = java.net.URI.create(url);
+            String query = u.getRawQuery();
+            if (query != null) {
+                StringBuilder q = new StringBuilder();
+                for (String pair : query.split("&", -1)) {
+                    if (!q.isEmpty()) q.append('&');
+                    int eq = pair.indexOf('=');
+                    q.append(eq > 0 && SecretBox.isSecretName(pair.substring(0, eq)) ? pair.substring(0, eq + 1) + MASK : pair);
+                }
+                query = q.toString();
+            }
+            String authority = u.getRawAuthority();
+            if (authority != null && authority.contains("@")) authority = MASK + "@" + authority.substring(authority.lastIndexOf('@') + 1);
+            return (u.getScheme() == null ? "" : u.getScheme() + ":") + (authority == null ? "" : "//" + authority)
+                    + (u.getRawPath() == null ? "" : u.getRawPath()) + (query == null ? "" : "?" + query)
+                    + (u.getRawFragment() == null ? "" : "#" + u.getRawFragment());
+        } catch (IllegalArgumentException e) {
+            return MASK;
         }
     }
 

@@ -4,6 +4,8 @@ import dev.kiln.support.ErrorCode;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.KilnException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,7 @@ import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Maps every failure to one problem+json answer. Nothing internal (stack traces, SQL) reaches a client. */
 @RestControllerAdvice
@@ -33,7 +36,7 @@ class ProblemHandler {
     ResponseEntity<Problem> kiln(KilnException e) {
         ResponseEntity.BodyBuilder b = ResponseEntity.status(e.code().status()).contentType(PROBLEM);
         if (e.retryAfter() != null) b.header(HttpHeaders.RETRY_AFTER, String.valueOf(Math.max(1, e.retryAfter().toSeconds())));
-        return b.body(Problem.of(e.code(), e.getMessage(), e.errors(), e.userAction()));
+        return b.body(Problem.of(e.code(), e.getMessage(), e.errors(), e.errorCount(), e.userAction()));
     }
 
     @ExceptionHandler(HttpMessageNotReadableException.class)
@@ -89,11 +92,29 @@ class ProblemHandler {
         return validation(e.getName(), "has an invalid value");
     }
 
+    /** Tomcat's own refusal of a query string it cannot decode (the query filter normally answers first). */
+    @ExceptionHandler(org.apache.tomcat.util.http.InvalidParameterException.class)
+    ResponseEntity<Problem> badParameters(org.apache.tomcat.util.http.InvalidParameterException e) {
+        return of(ErrorCode.INVALID_REQUEST, "the query string is not valid percent-encoded UTF-8");
+    }
+
     @ExceptionHandler(Exception.class)
     ResponseEntity<Problem> unexpected(Exception e, HttpServletRequest req) {
         if (e instanceof org.springframework.web.context.request.async.AsyncRequestNotUsableException) return null;
         log.error("unexpected error on {} {}", req.getMethod(), req.getRequestURI(), e);
         return of(ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged");
+    }
+
+    /**
+     * Writes a problem straight to the response, for the filters and the container's error valve,
+     * which answer before Spring MVC (and this advice) is reached.
+     */
+    static void write(HttpServletResponse res, JsonMapper json, ErrorCode code, String detail, List<FieldError> errors)
+            throws IOException {
+        res.setStatus(code.status());
+        res.setContentType(PROBLEM.toString());
+        res.setCharacterEncoding("UTF-8");
+        res.getWriter().write(json.writeValueAsString(Problem.of(code, detail, errors, null)));
     }
 
     static ResponseEntity<Problem> of(ErrorCode code, String detail) {

@@ -1,15 +1,23 @@
 package dev.kiln.api;
 
 import dev.kiln.config.KilnProperties;
+import dev.kiln.config.LimitsProperties;
+import dev.kiln.support.ErrorCode;
+import dev.kiln.support.KilnException;
 import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
-import jakarta.servlet.ReadListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,27 +40,80 @@ class WebConfig implements WebMvcConfigurer {
         resolvers.add(callers);
     }
 
-    /** Refuses request bodies over {@code KILN_MAX_BODY} with 413, by Content-Length or while reading. */
+    /**
+     * Refuses a malformed query string before anything decodes it: 400 for broken
+     * percent-encoding, 422 for NUL in a value (see {@link QueryStrings}).
+     */
     @Bean
-    FilterRegistrationBean<OncePerRequestFilter> bodyLimit(KilnProperties props, JsonMapper json) {
-        long max = props.maxBody().toBytes();
+    FilterRegistrationBean<OncePerRequestFilter> queryCheck(JsonMapper json) {
         OncePerRequestFilter f = new OncePerRequestFilter() {
             @Override
             protected void doFilterInternal(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
                     throws ServletException, IOException {
-                if (req.getContentLengthLong() > max && !isMultipart(req)) {
-                    res.setStatus(413);
-                    res.setContentType("application/problem+json");
-                    res.getWriter().write(json.writeValueAsString(Problem.of(dev.kiln.support.ErrorCode.TOO_LARGE,
-                            "the request body is larger than " + max + " bytes (KILN_MAX_BODY)", List.of(), null)));
+                QueryStrings.Refusal r = QueryStrings.check(req.getQueryString());
+                if (r != null) {
+                    ProblemHandler.write(res, json, r.code(), r.detail(), r.errors());
                     return;
                 }
-                chain.doFilter(isMultipart(req) ? req : new Limited(req, max), res);
+                chain.doFilter(req, res);
+            }
+        };
+        FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);
+        reg.setOrder(Ordered.HIGHEST_PRECEDENCE + 5);
+        return reg;
+    }
+
+    /**
+     * Refuses request bodies over {@code KILN_MAX_BODY} with 413, by Content-Length or while
+     * reading. Provider webhooks get {@code KILN_WEBHOOK_MAX_BODY} instead, enforced while reading
+     * only: their controller checks the job token first, and reads nothing for a wrong one.
+     */
+    @Bean
+    FilterRegistrationBean<OncePerRequestFilter> bodyLimit(KilnProperties props, LimitsProperties limits, JsonMapper json) {
+        long max = props.maxBody().toBytes();
+        long webhookMax = limits.webhookMaxBody().toBytes();
+        OncePerRequestFilter f = new OncePerRequestFilter() {
+            @Override
+            protected void doFilterInternal(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
+                    throws ServletException, IOException {
+                if (WebhookController.isWebhook(req)) {
+                    chain.doFilter(new Limited(req, webhookMax, "KILN_WEBHOOK_MAX_BODY"), res);
+                    return;
+                }
+                if (req.getContentLengthLong() > max && !isMultipart(req)) {
+                    ProblemHandler.write(res, json, ErrorCode.TOO_LARGE, "the request body is larger than " + max + " bytes (KILN_MAX_BODY)",
+                            List.of());
+                    return;
+                }
+                chain.doFilter(isMultipart(req) ? req : new Limited(req, max, "KILN_MAX_BODY"), res);
             }
         };
         FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);
         reg.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         return reg;
+    }
+
+    /**
+     * Requests Tomcat refuses before any servlet runs get problem+json too: its stock error valve
+     * (HTML) is replaced on the host by {@link ProblemErrorValve}. Runs after Spring Boot's own
+     * customizer, which installs the stock one.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorValve(JsonMapper json) {
+        return new WebServerFactoryCustomizer<>() {
+            @Override
+            public void customize(TomcatServletWebServerFactory factory) {
+                factory.addContextCustomizers(context -> {
+                    // Without this the host would add a stock valve of its own next to ours at start.
+                    if (context.getParent() instanceof StandardHost host) host.setErrorReportValveClass("");
+                    var pipeline = context.getParent().getPipeline();
+                    for (Valve v : pipeline.getValves()) {
+                        if (v instanceof ErrorReportValve && !(v instanceof ProblemErrorValve)) pipeline.removeValve(v);
+                    }
+                    pipeline.addValve(new ProblemErrorValve(json));
+                });
+            }
+        };
     }
 
     private static boolean isMultipart(HttpServletRequest req) {
@@ -62,11 +123,13 @@ class WebConfig implements WebMvcConfigurer {
     /** A request whose body stream fails past the limit (bodies sent without a Content-Length). */
     private static final class Limited extends HttpServletRequestWrapper {
         private final long max;
+        private final String setting;
         private ServletInputStream in;
 
-        Limited(HttpServletRequest req, long max) {
+        Limited(HttpServletRequest req, long max, String setting) {
             super(req);
             this.max = max;
+            this.setting = setting;
         }
 
         @Override
@@ -96,8 +159,7 @@ class WebConfig implements WebMvcConfigurer {
 
                 private void count(long n) {
                     read += n;
-                    if (read > max) throw new dev.kiln.support.KilnException(dev.kiln.support.ErrorCode.TOO_LARGE,
-                            "the request body is larger than " + max + " bytes (KILN_MAX_BODY)");
+                    if (read > max) throw new KilnException(ErrorCode.TOO_LARGE, "the request body is larger than " + max + " bytes (" + setting + ")");
                 }
             };
             return in;

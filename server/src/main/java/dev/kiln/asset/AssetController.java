@@ -98,14 +98,18 @@ class AssetController {
      */
     private void serve(String sha, long size, String mime, String name, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        String disposition = ContentDisposition.inline().filename(name + extension(mime)).build().toString();
+        // Only raster images and videos are shown in place; anything else goes out as opaque bytes to download.
+        boolean inline = INLINE.contains(mime);
+        String type = inline ? mime : MediaType.APPLICATION_OCTET_STREAM_VALUE;
+        String disposition = (inline ? ContentDisposition.inline() : ContentDisposition.attachment())
+                .filename(name + extension(mime)).build().toString();
         response.setHeader(HttpHeaders.ETAG, "\"" + sha + "\"");
         if (matches(request.getHeader(HttpHeaders.IF_NONE_MATCH), sha)) {
             response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE.getHeaderValue());
             response.setStatus(HttpStatus.NOT_MODIFIED.value());
             return;
         }
-        java.util.Optional<URI> presigned = assets.presigned(sha, mime, disposition);
+        java.util.Optional<URI> presigned = assets.presigned(sha, type, disposition);
         if (presigned.isPresent()) {
             // The URL expires: the redirect itself must not be cached longer than it lives.
             response.setHeader(HttpHeaders.CACHE_CONTROL, "private, no-store");
@@ -133,9 +137,10 @@ class AssetController {
         }
         try (in) {
             response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE.getHeaderValue());
-            response.setContentType(mime);
+            response.setContentType(type);
             response.setHeader(HttpHeaders.CONTENT_DISPOSITION, disposition);
             response.setHeader("X-Content-Type-Options", "nosniff");
+            response.setHeader("Content-Security-Policy", "sandbox");
             response.setContentLengthLong(length);
             if (range != null) {
                 response.setStatus(HttpStatus.PARTIAL_CONTENT.value());
@@ -185,6 +190,15 @@ class AssetController {
             }
         }
     }
+
+    /**
+     * The types a browser may show in place: raster images and videos, which run no script. Anything
+     * else a provider returned (SVG, HTML, an unknown type) is sent as a download of opaque bytes,
+     * and every answer carries {@code Content-Security-Policy: sandbox} and {@code nosniff}, so no
+     * stored file can run script with Kiln's origin.
+     */
+    static final java.util.Set<String> INLINE = java.util.Set.of("image/png", "image/jpeg", "image/webp", "image/gif", "image/avif",
+            "image/heic", "video/mp4", "video/webm", "video/quicktime", "video/x-matroska");
 
     /** Whether an If-None-Match header (a list of strong or weak tags, or *) names this hash. */
     static boolean matches(String ifNoneMatch, String sha) {

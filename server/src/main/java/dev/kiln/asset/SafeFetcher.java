@@ -320,6 +320,8 @@ final class SafeFetcher {
             if (v6.isLinkLocalAddress()) return "a link-local address";
             if (v6.isSiteLocalAddress()) return "a private address";
             if ((b[0] & 0xFE) == 0xFC) return "a unique-local address";
+            // 6to4 (RFC 3056): relays reach whatever IPv4 address is embedded, private ones included.
+            if ((b[0] & 0xFF) == 0x20 && (b[1] & 0xFF) == 0x02) return "a 6to4 address";
             if (v6.isMulticastAddress()) return "a multicast address";
             return null;
         }
@@ -331,6 +333,8 @@ final class SafeFetcher {
         if (o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168)) return "a private address";
         if (o0 == 169 && o1 == 254) return "a link-local address";
         if (o0 == 100 && o1 >= 64 && o1 <= 127) return "a shared (CGNAT) address";
+        if (o0 == 198 && (o1 == 18 || o1 == 19)) return "a benchmarking address";
+        if (o0 == 192 && o1 == 0 && (b[2] & 0xFF) == 0) return "an IETF protocol address";
         if (o0 >= 224 && o0 <= 239) return "a multicast address";
         if (o0 == 255 && o1 == 255 && (b[2] & 0xFF) == 255 && (b[3] & 0xFF) == 255) return "a broadcast address";
         if (o0 >= 240) return "a reserved address";

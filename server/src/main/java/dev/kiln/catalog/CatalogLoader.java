@@ -1,5 +1,6 @@
 package dev.kiln.catalog;
 
+import dev.kiln.config.Durations;
 import dev.kiln.support.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.io.Resource;
 import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 import tools.jackson.databind.JsonNode;
@@ -140,9 +140,9 @@ public final class CatalogLoader {
         String t = r.text(root, "timeout", false);
         if (t != null) {
             try {
-                timeout = DurationStyle.detectAndParse(t);
-            } catch (RuntimeException e) {
-                r.problem("timeout", "must be a duration like 20m or 90s");
+                timeout = Durations.parse(t);
+            } catch (IllegalArgumentException e) {
+                r.problem("timeout", "must be " + Durations.FORMS + ", got '" + t + "'");
             }
         }
         Map<String, String> shared = derive(root.get("derive"), "derive", r);

@@ -3,9 +3,11 @@ package dev.kiln.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.kiln.config.KilnProperties;
+import dev.kiln.support.PrivateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import javax.sql.DataSource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -40,7 +42,12 @@ class DatabaseConfig {
             hc.setMaximumPoolSize(20);
         } else {
             try {
-                Files.createDirectories(props.dataDir());
+                PrivateFiles.directory(props.dataDir());
+                // H2 appends its trace (SQL errors, with their statements) to this file: created
+                // first, it keeps the owner-only rights H2 itself would not give it.
+                Path trace = props.dataDir().resolve("kiln.trace.db");
+                if (!Files.exists(trace)) PrivateFiles.createFile(trace);
+                PrivateFiles.restrict(trace);
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot create KILN_DATA_DIR " + props.dataDir(), e);
             }
@@ -57,7 +64,17 @@ class DatabaseConfig {
             hc.setMaximumPoolSize(16);
         }
         hc.setConnectionTimeout(10_000);
-        return new HikariDataSource(hc);
+        HikariDataSource ds = new HikariDataSource(hc);
+        if (props.dbUrl() == null) {
+            // The pool opened the database, so its file exists now: owner-only, like the key.
+            try {
+                PrivateFiles.restrict(props.dataDir().resolve("kiln.mv.db"));
+            } catch (IOException e) {
+                ds.close();
+                throw new UncheckedIOException("Cannot restrict the database file in " + props.dataDir(), e);
+            }
+        }
+        return ds;
     }
 
     @Bean

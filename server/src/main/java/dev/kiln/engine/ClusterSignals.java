@@ -88,9 +88,9 @@ class ClusterSignals {
                         else engine.wakeTracker();
                     }
                 }
-            } catch (SQLException e) {
+            } catch (Throwable e) {
                 if (!running) return;
-                log.warn("listening for other instances failed ({}); retrying", e.getMessage());
+                log.warn("listening for other instances failed ({}); retrying", e.toString());
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {

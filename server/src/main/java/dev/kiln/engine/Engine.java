@@ -26,7 +26,8 @@ import org.springframework.transaction.event.TransactionalEventListener;
 /**
  * Runs the dispatcher and tracker loops. Each sleeps until the earliest due time in the database
  * (at most a second, so work of other instances is found too) or until signalled: new jobs, a
- * freed slot, a webhook. Runners are virtual threads, bounded by {@link #MAX_DRIVING}.
+ * freed slot, a webhook. Runners are virtual threads, bounded by {@link #MAX_DRIVING}. A round
+ * that fails in any way, {@link Error}s included, is logged and the loop goes on ({@link Loops}).
  */
 @Component
 public class Engine {
@@ -150,9 +151,8 @@ public class Engine {
                 dispatchSignal.await(idle);
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                log.warn("dispatch round failed: {}", e.toString());
-                pause();
+            } catch (Throwable t) {
+                Loops.survive(log, "dispatch round", t);
             }
         }
     }
@@ -166,9 +166,8 @@ public class Engine {
                 trackSignal.await(tracker.idle());
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                log.warn("tracking round failed: {}", e.toString());
-                pause();
+            } catch (Throwable t) {
+                Loops.survive(log, "tracking round", t);
             }
         }
     }
@@ -179,6 +178,9 @@ public class Engine {
             runners.execute(() -> {
                 try {
                     runner.drive(job, freshIntent);
+                } catch (Throwable t) {
+                    // The job keeps its lease until it expires; then the tracker takes it up again.
+                    Loops.survive(log, "driving job " + job.id(), t);
                 } finally {
                     driving.decrementAndGet();
                     dispatchSignal.signal();
@@ -186,14 +188,6 @@ public class Engine {
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             driving.decrementAndGet();
-        }
-    }
-
-    private void pause() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

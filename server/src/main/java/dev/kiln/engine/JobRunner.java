@@ -20,6 +20,7 @@ import dev.kiln.job.JobStatus;
 import dev.kiln.job.JobStore;
 import dev.kiln.job.Phase;
 import dev.kiln.job.SubmitState;
+import dev.kiln.job.WebhookTokens;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.InputImage;
 import dev.kiln.provider.OutputRef;
@@ -86,10 +87,11 @@ class JobRunner {
     private final LocalJobs local;
     private final Instance instance;
     private final TransactionTemplate tx;
+    private final WebhookTokens tokens;
 
     JobRunner(JobStore store, JobStateMachine machine, Providers providers, AccountStore accounts, AccountPool pool,
               Catalog catalog, AssetService assets, KilnProperties props, Clock clock, LocalJobs local, Instance instance,
-              TransactionTemplate tx) {
+              TransactionTemplate tx, WebhookTokens tokens) {
         this.store = store;
         this.machine = machine;
         this.providers = providers;
@@ -102,6 +104,7 @@ class JobRunner {
         this.local = local;
         this.instance = instance;
         this.tx = tx;
+        this.tokens = tokens;
     }
 
     /**
@@ -571,7 +574,7 @@ class JobRunner {
             });
         }
         String webhook = props.webhookBase() == null ? null
-                : props.webhookBase() + "/webhooks/" + j.provider() + "?token=" + j.webhookToken();
+                : props.webhookBase() + "/webhooks/" + j.provider() + "?token=" + tokens.forJob(j.id());
         Duration eta = Duration.ofSeconds(j.etaSeconds() == null ? 0 : j.etaSeconds());
         return new SubmitRequest(j.id(), j.attempt(), j.model(), j.mode(), c.model.kind(), c.binding.remoteFor(j.mode()),
                 c.binding.inputFor(j.mode()), c.binding.values(values), images, webhook, j.deadlineAt(), eta);

@@ -13,7 +13,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -28,11 +33,20 @@ import org.springframework.stereotype.Component;
  * Webhooks way ({@code webhook-id}, {@code webhook-timestamp},
  * {@code webhook-signature: v1,<base64 HMAC-SHA256>}) with the secret from
  * {@code GET /v1/webhook-secret}. Failed deliveries are retried with backoff for about a day.
+ *
+ * <p>Each receiver ({@code scheme://host:port}) has its own worker, which sends its deliveries in
+ * order, one at a time; the loop here only hands due deliveries to idle receivers. So a receiver
+ * that answers slowly or not at all (each try may take {@link #TIMEOUT}) delays its own
+ * notifications and no one else's. At most {@link #MAX_RECEIVERS} receivers are served at once.
  */
 @Component
 public class OutboxSender {
     private static final Logger log = LoggerFactory.getLogger(OutboxSender.class);
     static final int MAX_ATTEMPTS = 10;
+    static final int MAX_RECEIVERS = 64;
+    static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** A delivery being sent is not due again for this long (longer than a connect plus {@link #TIMEOUT}). */
+    static final Duration CLAIM = Duration.ofMinutes(2);
     private final Outbox outbox;
     private final AssetService urls;
     private final Clock clock;
@@ -41,6 +55,8 @@ public class OutboxSender {
             .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER)
             .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
     private final Signal signal = new Signal();
+    /** Receivers being served, each by its own virtual thread. */
+    private final Map<String, Thread> workers = new ConcurrentHashMap<>();
     private volatile boolean running;
     private Thread loop;
 
@@ -66,6 +82,7 @@ public class OutboxSender {
     void stop() {
         running = false;
         if (loop != null) loop.interrupt();
+        workers.values().forEach(Thread::interrupt);
     }
 
     void wake() {
@@ -75,14 +92,48 @@ public class OutboxSender {
     private void run() {
         while (running) {
             try {
-                List<Outbox.Delivery> due = outbox.due(clock.instant(), 50);
-                for (Outbox.Delivery d : due) deliver(d);
-                if (due.size() < 50) signal.await(Duration.ofSeconds(1));
+                if (workers.size() < MAX_RECEIVERS) {
+                    Map<String, List<Outbox.Delivery>> byReceiver = new LinkedHashMap<>();
+                    for (Outbox.Delivery d : outbox.due(clock.instant(), 200, Set.copyOf(workers.keySet()))) {
+                        byReceiver.computeIfAbsent(d.receiver(), r -> new ArrayList<>()).add(d);
+                    }
+                    for (Map.Entry<String, List<Outbox.Delivery>> e : byReceiver.entrySet()) {
+                        if (workers.size() >= MAX_RECEIVERS) break;
+                        serve(e.getKey(), e.getValue());
+                    }
+                }
+                signal.await(Duration.ofSeconds(1));
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                log.warn("outbox round failed: {}", e.toString());
+            } catch (Throwable t) {
+                Loops.survive(log, "outbox round", t);
             }
+        }
+    }
+
+    private void serve(String receiver, List<Outbox.Delivery> first) {
+        Thread worker = Thread.ofVirtual().name("kiln-outbox-worker").unstarted(() -> work(receiver, first));
+        if (workers.putIfAbsent(receiver, worker) == null) worker.start();
+    }
+
+    /** Sends a receiver's due deliveries in order until none is left, then frees the receiver. */
+    private void work(String receiver, List<Outbox.Delivery> first) {
+        try {
+            List<Outbox.Delivery> batch = first;
+            while (running && !batch.isEmpty()) {
+                for (Outbox.Delivery d : batch) {
+                    if (!running || Thread.currentThread().isInterrupted()) return;
+                    Instant now = clock.instant();
+                    if (outbox.claim(d.id(), now, now.plus(CLAIM))) deliver(d);
+                }
+                batch = outbox.dueFor(receiver, clock.instant(), 20);
+            }
+        } catch (Throwable t) {
+            // The claimed deliveries come due again after CLAIM; the next round serves this receiver anew.
+            Loops.survive(log, "delivering to a client webhook", t);
+        } finally {
+            workers.remove(receiver);
+            signal.signal();
         }
     }
 
@@ -95,7 +146,7 @@ public class OutboxSender {
         String id = "msg_" + d.id();
         long ts = clock.instant().getEpochSecond();
         try {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(d.url())).timeout(Duration.ofSeconds(15))
+            HttpRequest req = HttpRequest.newBuilder(URI.create(d.url())).timeout(TIMEOUT)
                     .header("Content-Type", "application/json").header("User-Agent", "Kiln webhooks")
                     .header("webhook-id", id).header("webhook-timestamp", Long.toString(ts))
                     .header("webhook-signature", "v1," + sign(id + "." + ts + "." + d.payload()))

@@ -11,6 +11,7 @@ import tools.jackson.databind.JsonNode;
  * @param inputs input asset ids by image input name, e.g. {@code {"reference":["asset_…"]}}
  * @param remote what the provider adapter asked Kiln to remember about the remote job
  * @param nextAt when the engine should next look at the job; null when nothing is left to do
+ * @param webhookTokenDigest the SHA-256 of the job's webhook token ({@link WebhookTokens}); never the token
  * @param deleted deleted by its owner; hidden, and purged once nothing is left to do
  */
 public record Job(
@@ -21,7 +22,7 @@ public record Job(
         int attempt, int maxAttempts, SubmitState submitState, Instant submittedAt,
         String remoteId, JsonNode remote, double progress, Integer queuePosition,
         String errorCode, String errorMessage, BigDecimal cost, Integer etaSeconds,
-        String webhookToken, JsonNode callback, int polls,
+        String webhookTokenDigest, JsonNode callback, int polls,
         Instant nextAt, Instant deadlineAt, String leaseOwner, Instant leaseUntil, int version,
         Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted) {
 

@@ -30,6 +30,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.event.TransactionalEventListener;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -54,9 +55,13 @@ public class JobService {
     private final Clock clock;
     private final ApplicationEventPublisher events;
     private final Ledger ledger;
+    private final WebhookTokens tokens;
+    private final Outbox outbox;
+    private final TransactionTemplate tx;
 
     JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
-               KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger) {
+               KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger, WebhookTokens tokens,
+               Outbox outbox, TransactionTemplate tx) {
         this.catalog = catalog;
         this.assets = assets;
         this.store = store;
@@ -66,6 +71,9 @@ public class JobService {
         this.clock = clock;
         this.events = events;
         this.ledger = ledger;
+        this.tokens = tokens;
+        this.outbox = outbox;
+        this.tx = tx;
     }
 
     /** A validated request expanded into the jobs to insert, and who pays for them. */
@@ -192,9 +200,10 @@ public class JobService {
             vars.put("sandbox_latency", props.sandboxLatency().toMillis() / 1000.0);
             BigDecimal cost = BigDecimal.valueOf(Rules.evaluate(m.cost(), vars)).setScale(4, RoundingMode.HALF_UP);
             int eta = (int) Math.ceil(Rules.evaluate(m.eta(), vars));
-            jobs.add(new JobStore.NewJob(Ids.newId("job"), runId, runId == null ? null : index, caller.id(), m.id(),
+            String id = Ids.newId("job");
+            jobs.add(new JobStore.NewJob(id, runId, runId == null ? null : index, caller.id(), m.id(),
                     req.mode(), req.priority(), v.prompt(), req.negativePrompt(), Json.write(params), inputs,
-                    v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, Ids.secretToken(),
+                    v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, tokens.digestForJob(id),
                     callback == null ? null : Json.write(callback), now.plus(timeout), now));
             index++;
         }
@@ -253,6 +262,24 @@ public class JobService {
     private void purge(String id) {
         assets.deleteForJob(id);
         store.delete(id);
+    }
+
+    /**
+     * Removes up to {@code limit} jobs that finished before {@code before} — the row, its history,
+     * its client-webhook deliveries and its outputs (files no other asset uses) — each job in its
+     * own transaction (retention, {@code KILN_RETAIN_JOBS}).
+     *
+     * @return how many jobs were removed
+     */
+    public int purgeFinished(Instant before, int limit) {
+        List<String> ids = store.finishedBefore(before, limit);
+        for (String id : ids) {
+            tx.executeWithoutResult(s -> {
+                outbox.deleteForJob(id);
+                purge(id);
+            });
+        }
+        return ids.size();
     }
 
     /** Lists jobs visible to the caller, newest first. */

@@ -42,7 +42,7 @@ public class JobStore {
     public record NewJob(
             String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
             String prompt, String negativePrompt, String params, String inputs, String gridCell,
-            int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookToken, String callback,
+            int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookTokenDigest, String callback,
             Instant deadlineAt, Instant createdAt) {}
 
     public void insertAll(List<NewJob> jobs) {
@@ -68,7 +68,7 @@ public class JobStore {
                     ps.setInt(i++, j.maxAttempts());
                     ps.setBigDecimal(i++, j.cost());
                     ps.setObject(i++, j.etaSeconds());
-                    ps.setString(i++, j.webhookToken());
+                    ps.setString(i++, j.webhookTokenDigest());
                     ps.setString(i++, j.callback());
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.deadlineAt()));
@@ -86,8 +86,9 @@ public class JobStore {
         return jdbc.sql("SELECT * FROM jobs WHERE id = ?").param(id).query(MAPPER).optional();
     }
 
+    /** The job whose webhook token this is ({@code jobs.webhook_token} holds only its digest, see {@link WebhookTokens}). */
     public Optional<Job> findByWebhookToken(String token) {
-        return jdbc.sql("SELECT * FROM jobs WHERE webhook_token = ?").param(token).query(MAPPER).optional();
+        return jdbc.sql("SELECT * FROM jobs WHERE webhook_token = ?").param(WebhookTokens.digest(token)).query(MAPPER).optional();
     }
 
     /** Whether another job already tracks this remote id (reconciliation must not adopt it twice). */
@@ -262,6 +263,19 @@ public class JobStore {
                         rs.getString("phase"), rs.getString("reason"))).list();
     }
 
+    /** Jobs with nothing left to do that finished before {@code before}, oldest first. */
+    public List<String> finishedBefore(Instant before, int limit) {
+        return jdbc.sql("SELECT id FROM jobs WHERE finished_at < ? AND phase = 'done' ORDER BY finished_at LIMIT ?")
+                .params(ts(before), limit).query(String.class).list();
+    }
+
+    /** Removes the history of jobs that finished before {@code before}; returns how many entries. */
+    public int trimHistory(Instant before, int limit) {
+        return jdbc.sql("""
+                DELETE FROM job_history WHERE id IN (SELECT h.id FROM job_history h JOIN jobs j ON j.id = h.job_id
+                  WHERE j.finished_at < ? AND j.phase = 'done' LIMIT ?)""").params(ts(before), limit).update();
+    }
+
     public void markDeleted(String jobId) {
         jdbc.sql("UPDATE jobs SET deleted = TRUE WHERE id = ?").param(jobId).update();
     }
@@ -282,7 +296,7 @@ public class JobStore {
         return new Job(j.id(), j.runId(), j.runIndex(), j.ownerId(), j.model(), j.mode(), j.provider(), j.bindingIndex(),
                 j.accountId(), j.status(), j.phase(), j.priority(), j.prompt(), j.negativePrompt(), j.params(), j.inputs(),
                 j.gridCell(), j.attempt(), j.maxAttempts(), j.submitState(), j.submittedAt(), j.remoteId(), j.remote(),
-                j.progress(), j.queuePosition(), j.errorCode(), j.errorMessage(), j.cost(), j.etaSeconds(), j.webhookToken(),
+                j.progress(), j.queuePosition(), j.errorCode(), j.errorMessage(), j.cost(), j.etaSeconds(), j.webhookTokenDigest(),
                 j.callback(), j.polls(), j.nextAt(), j.deadlineAt(), owner, until, j.version(), j.createdAt(), j.startedAt(),
                 j.finishedAt(), j.updatedAt(), j.deleted());
     }

@@ -54,6 +54,11 @@ public class RunService {
         return p.run();
     }
 
+    /** Removes runs created before {@code before} whose jobs are all gone (retention); returns how many. */
+    public int purgeEmpty(Instant before, int limit) {
+        return runs.deleteEmpty(before, limit);
+    }
+
     public Run get(Caller caller, String id) {
         Run r = runs.find(id).orElse(null);
         if (r == null || !caller.owns(r.ownerId())) throw KilnException.notFound("run", id);

@@ -39,6 +39,13 @@ class RunStore {
         return jdbc.sql(sql.toString()).params(args).query(RunStore::map).list();
     }
 
+    /** Removes runs created before {@code before} that have no job left; returns how many. */
+    int deleteEmpty(java.time.Instant before, int limit) {
+        return jdbc.sql("""
+                DELETE FROM runs WHERE id IN (SELECT r.id FROM runs r WHERE r.created_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id) LIMIT ?)""").params(ts(before), limit).update();
+    }
+
     private static Run map(ResultSet rs, int row) throws SQLException {
         return new Run(rs.getString("id"), rs.getString("owner_id"), rs.getString("model"), rs.getString("mode"),
                 rs.getInt("total"), Json.parse(rs.getString("request")), instant(rs, "created_at"));

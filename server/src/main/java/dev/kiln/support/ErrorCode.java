@@ -3,6 +3,8 @@ package dev.kiln.support;
 /** The error codes of the API (SPEC §4) with their HTTP status. */
 public enum ErrorCode {
     INVALID_JSON(400, "Malformed request"),
+    /** The request line itself is malformed (e.g. bad percent-encoding); not about the body. */
+    INVALID_REQUEST(400, "Malformed request"),
     UNAUTHORIZED(401, "Unauthorized"),
     INSUFFICIENT_CREDITS(402, "Insufficient credits"),
     FORBIDDEN(403, "Forbidden"),

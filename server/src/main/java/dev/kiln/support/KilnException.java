@@ -13,6 +13,7 @@ public class KilnException extends RuntimeException {
     private final List<FieldError> errors;
     private final Duration retryAfter;
     private final String userAction;
+    private final int errorCount;
 
     public KilnException(ErrorCode code, String detail) {
         this(code, detail, List.of(), null, null);
@@ -24,6 +25,16 @@ public class KilnException extends RuntimeException {
         this.errors = List.copyOf(errors);
         this.retryAfter = retryAfter;
         this.userAction = userAction;
+        this.errorCount = errors.size();
+    }
+
+    private KilnException(ErrorCode code, String detail, List<FieldError> errors, int errorCount) {
+        super(detail, null, false, false);
+        this.code = code;
+        this.errors = List.copyOf(errors);
+        this.retryAfter = null;
+        this.userAction = null;
+        this.errorCount = Math.max(errorCount, errors.size());
     }
 
     public static KilnException notFound(String what, String id) {
@@ -35,6 +46,16 @@ public class KilnException extends RuntimeException {
                 ? errors.getFirst().field() + ": " + errors.getFirst().message()
                 : errors.size() + " fields are invalid";
         return new KilnException(ErrorCode.VALIDATION_FAILED, detail, errors, null, null);
+    }
+
+    /**
+     * A 422 from a check that stopped listing after {@code firstErrors} (so that a huge hostile
+     * request cannot make a huge list) but counted {@code total} bad fields.
+     */
+    public static KilnException validation(List<FieldError> firstErrors, int total) {
+        String detail = total == 1 ? firstErrors.getFirst().field() + ": " + firstErrors.getFirst().message()
+                : total + " fields are invalid";
+        return new KilnException(ErrorCode.VALIDATION_FAILED, detail, firstErrors, total);
     }
 
     public static KilnException validation(String field, String message) {
@@ -49,4 +70,6 @@ public class KilnException extends RuntimeException {
     public List<FieldError> errors() { return errors; }
     public Duration retryAfter() { return retryAfter; }
     public String userAction() { return userAction; }
+    /** How many bad fields there were; {@link #errors()} may list only the first of them. */
+    public int errorCount() { return errorCount; }
 }

@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -16,9 +15,10 @@ import javax.crypto.spec.SecretKeySpec;
 import org.springframework.stereotype.Component;
 
 /**
- * Encrypts account secrets at rest (AES-256-GCM) with {@code KILN_SECRET_KEY} (base64 of 32
- * bytes), or with a key generated once into {@code KILN_DATA_DIR/secret.key}. Instances sharing a
- * PostgreSQL database must share the key.
+ * Encrypts secrets at rest (AES-256-GCM): account credentials and secret account settings such as
+ * webhook signing secrets. The key is {@code KILN_SECRET_KEY} (base64 of 32 bytes), or one
+ * generated once into {@code KILN_DATA_DIR/secret.key} (0600). Instances sharing a PostgreSQL
+ * database must share the key. Keys for other purposes (signing, tokens) are derived from it.
  */
 @Component
 public class SecretBox {
@@ -59,6 +59,21 @@ public class SecretBox {
         }
     }
 
+    /**
+     * Whether a named setting (an account's config key, a URL parameter) holds a secret: it is then
+     * stored sealed and shown masked. Goes by the name, as a new provider's settings are not known here.
+     */
+    public static boolean isSecretName(String name) {
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        return n.contains("secret") || n.contains("key") || n.contains("token") || n.contains("password") || n.contains("passwd")
+                || n.contains("credential") || n.contains("auth") || n.contains("signature") || n.contains("private");
+    }
+
+    /** Whether this is a value {@link #seal} produced. */
+    public static boolean isSealed(String value) {
+        return value != null && value.startsWith("v1:");
+    }
+
     /** A sha-256 key derived for a purpose, e.g. signing outbound webhooks. */
     public byte[] derive(String purpose) {
         try {
@@ -78,16 +93,15 @@ public class SecretBox {
         }
         Path file = props.dataDir().resolve("secret.key");
         try {
-            if (Files.exists(file)) return Base64.getDecoder().decode(Files.readString(file).trim());
-            Files.createDirectories(props.dataDir());
+            if (Files.exists(file)) {
+                PrivateFiles.restrict(file);
+                return Base64.getDecoder().decode(Files.readString(file).trim());
+            }
+            PrivateFiles.directory(props.dataDir());
             byte[] k = new byte[32];
             RANDOM.nextBytes(k);
+            PrivateFiles.createFile(file);
             Files.writeString(file, Base64.getEncoder().encodeToString(k));
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // Not a POSIX file system; the file keeps the default permissions.
-            }
             return k;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create " + file, e);

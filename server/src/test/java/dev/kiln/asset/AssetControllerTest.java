@@ -137,6 +137,38 @@ class AssetControllerTest {
                 .andExpect(header().string("X-Content-Type-Options", "nosniff"));
     }
 
+    /**
+     * A provider may return SVG or HTML (a hostile or broken one, or a node that writes text); served
+     * inline under Kiln's origin that would run script. Only raster images and videos are shown in
+     * place; anything else is a download of opaque bytes, and every answer is sandboxed.
+     */
+    @Test
+    void onlyRasterImagesAndVideosAreServedInline() throws Exception {
+        Map<String, String> hostile = Map.of(
+                "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.domain)</script></svg>",
+                "image/x-html", "<html><script>alert(1)</script></html>",
+                "image/x-unknown", "<script>alert(2)</script>");
+        for (Map.Entry<String, String> e : hostile.entrySet()) {
+            StoredMedia m = service.storeOutput(new ByteArrayInputStream(e.getValue().getBytes()), e.getKey(), 10_000);
+            Asset a = service.insertOutput("job_" + e.getKey().hashCode(), 0, "usr_alice", m, false, null);
+            assertThat(a.mime()).isEqualTo(e.getKey());
+            MvcResult r = mvc.perform(get("/v1/assets/" + a.id()).header("X-Test-Caller", "usr_alice:user"))
+                    .andExpect(status().isOk())
+                    .andExpect(content().contentType("application/octet-stream"))
+                    .andExpect(header().string("X-Content-Type-Options", "nosniff"))
+                    .andExpect(header().string("Content-Security-Policy", "sandbox"))
+                    .andReturn();
+            assertThat(r.getResponse().getHeader("Content-Disposition")).as(e.getKey()).startsWith("attachment;");
+        }
+
+        Asset png = upload("usr_alice", TestImages.png(20, 20));
+        MvcResult r = mvc.perform(get("/v1/assets/" + png.id()).header("X-Test-Caller", "usr_alice:user"))
+                .andExpect(content().contentType("image/png"))
+                .andExpect(header().string("Content-Security-Policy", "sandbox"))
+                .andReturn();
+        assertThat(r.getResponse().getHeader("Content-Disposition")).startsWith("inline;");
+    }
+
     @Test
     void aMatchingIfNoneMatchIs304() throws Exception {
         Asset a = upload("usr_alice", TestImages.png(30, 30));

@@ -275,6 +275,23 @@ class SafeFetcherTest {
                 assertThat(SafeFetcher.forbiddenKind(parse(ip))).as(ip).isEqualTo(kind));
     }
 
+    /** Ranges the first review let through: benchmarking, IETF protocol assignments, and 6to4 (which relays to any IPv4 host). */
+    @Test
+    void refusesBenchmarkingProtocolAnd6to4Addresses() {
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        expected.put("198.18.0.1", "a benchmarking address");
+        expected.put("198.19.255.254", "a benchmarking address");
+        expected.put("192.0.0.1", "an IETF protocol address");
+        expected.put("192.0.0.170", "an IETF protocol address");
+        expected.put("2002:c0a8:101::1", "a 6to4 address");
+        expected.put("2002:808:808::1", "a 6to4 address");
+        expected.put("::ffff:198.18.0.1", "a benchmarking address");
+        for (String ip : new String[] {"198.17.255.255", "198.20.0.1", "192.0.1.1", "192.0.3.1", "2003::1"}) {
+            expected.put(ip, null);
+        }
+        expected.forEach((ip, kind) -> assertThat(SafeFetcher.forbiddenKind(parse(ip))).as(ip).isEqualTo(kind));
+    }
+
     private static InetAddress parse(String ip) {
         try {
             return InetAddress.getByName(ip);

@@ -81,6 +81,42 @@ abstract class JobStoreContract {
         });
     }
 
+    /** The queries retention and the per-receiver outbox rely on, on both databases. */
+    @Test
+    void retentionAndOutboxQueries() {
+        Account a = AccountFixtures.ready(accounts, "sandbox", "ret", 4);
+        Job done = machine.apply(dispatch(insert(0), a), JobChange.to(JobStatus.FAILED, Phase.DONE, "boom").error("x", "boom"));
+        Job running = dispatch(insert(0), a);
+        Instant later = clock.instant().plus(Duration.ofMinutes(5));
+        assertThat(store.finishedBefore(later, 10)).containsExactly(done.id());
+        assertThat(store.finishedBefore(clock.instant().minus(Duration.ofMinutes(5)), 10)).isEmpty();
+        assertThat(store.trimHistory(later, 1)).isEqualTo(1);
+        assertThat(store.trimHistory(later, 100)).isEqualTo(2);
+        assertThat(store.history(done.id())).isEmpty();
+        assertThat(store.history(running.id())).hasSize(2);
+
+        Outbox outbox = new Outbox(JdbcClient.create(ds));
+        JdbcClient jdbc = JdbcClient.create(ds);
+        Instant now = clock.instant();
+        for (String url : List.of("http://slow.example:8080/a", "http://SLOW.example:8080/b", "https://fast.example/c")) {
+            jdbc.sql("INSERT INTO outbox (job_id, url, receiver, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    .params(done.id(), url, Outbox.receiverOf(url), "job.failed", "{}", dev.kiln.db.Db.ts(now), dev.kiln.db.Db.ts(now)).update();
+        }
+        assertThat(Outbox.receiverOf("http://SLOW.example:8080/b")).isEqualTo("http://slow.example:8080");
+        assertThat(Outbox.receiverOf("https://fast.example/c")).isEqualTo("https://fast.example:443");
+        assertThat(outbox.due(later, 10, List.of())).hasSize(3);
+        List<Outbox.Delivery> others = outbox.due(later, 10, List.of("http://slow.example:8080"));
+        assertThat(others).extracting(Outbox.Delivery::receiver).containsExactly("https://fast.example:443");
+        assertThat(outbox.dueFor("http://slow.example:8080", later, 10)).hasSize(2);
+        long id = others.getFirst().id();
+        assertThat(outbox.claim(id, later, later.plus(Duration.ofMinutes(2)))).isTrue();
+        assertThat(outbox.claim(id, later, later.plus(Duration.ofMinutes(2)))).as("claimed once").isFalse();
+        outbox.delivered(id, later);
+        assertThat(outbox.purgeDone(later.plusSeconds(1), 10)).isEqualTo(1);
+        outbox.deleteForJob(done.id());
+        assertThat(outbox.due(later, 10, List.of())).isEmpty();
+    }
+
     @Test
     void insertsAndReadsBackAJob() {
         Job j = insert(0);

@@ -21,6 +21,16 @@ public final class TestDatabases {
 
     private TestDatabases() {}
 
+    /** A fresh database with no schema, for tests of migrations (which migrate it themselves). */
+    public static HikariDataSource emptyH2() {
+        return pool("jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa");
+    }
+
+    /** A new, empty schema in the local PostgreSQL, for tests of migrations. */
+    public static HikariDataSource emptyPg() {
+        return pool(pgUrl(newPgSchema()), PG_USER);
+    }
+
     public static HikariDataSource h2() {
         return migrate(pool("jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", "sa"));
     }
