@@ -27,6 +27,7 @@ public final class WaveSpeedFaults {
     private final Counter webhookForged = new Counter();
     private final Counter requestDelayed = new Counter();
     private final Counter listServerError = new Counter();
+    private final Counter directUploadMissing = new Counter();
     private volatile Duration submitRetryAfter = Duration.ofSeconds(1);
     private volatile Duration pollRetryAfter = Duration.ofSeconds(1);
     private volatile int failCode = 5000;
@@ -89,8 +90,9 @@ public final class WaveSpeedFaults {
     }
 
     /**
-     * The next {@code n} accepted predictions end {@code failed} with this task error code (1403:
-     * task execution failed, 5000: internal, 5003: unavailable...), whatever the fail rate says.
+     * The next {@code n} accepted predictions end {@code failed} with this {@code error} text,
+     * whatever the fail rate says. {@code code} (1403: task execution failed, 5000: internal, ...)
+     * is only remembered in the journal: failed results carry the text alone.
      */
     public WaveSpeedFaults failPredictions(int n, int code, String message) {
         failCode = code;
@@ -130,11 +132,20 @@ public final class WaveSpeedFaults {
         return this;
     }
 
+    /**
+     * The next {@code n} direct-upload requests ({@code POST /api/v3/media/uploads}) answer 404, as a
+     * deployment without that endpoint would: clients fall back to {@code /media/upload/binary}.
+     */
+    public WaveSpeedFaults refuseDirectUploads(int n) {
+        directUploadMissing.set(n);
+        return this;
+    }
+
     /** Disarms every fault. */
     public void reset() {
         for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped,
                 pollServerError, pollRateLimited, neverComplete, failPrediction, outputExpired, webhookDropped,
-                webhookDuplicated, webhookForged, requestDelayed, listServerError}) {
+                webhookDuplicated, webhookForged, requestDelayed, listServerError, directUploadMissing}) {
             c.set(0);
         }
     }
@@ -147,6 +158,7 @@ public final class WaveSpeedFaults {
     boolean takeSubmitDropped() { return submitDropped.take(); }
     boolean takePollServerError() { return pollServerError.take(); }
     boolean takeListServerError() { return listServerError.take(); }
+    boolean takeDirectUploadMissing() { return directUploadMissing.take(); }
     Duration takePollRateLimit() { return pollRateLimited.take() ? pollRetryAfter : null; }
     boolean takeNeverComplete() { return neverComplete.take(); }
     boolean takeOutputExpired() { return outputExpired.take(); }
