@@ -96,6 +96,25 @@ public class JobStore {
                 .params(provider, remoteId, exceptJobId).query(Long.class).single() > 0;
     }
 
+    /**
+     * Which of these remote ids no other job tracks (in the order given). A remote id another job
+     * has recorded is that job's, so reconciliation can rule it out.
+     */
+    public List<String> unclaimedRemoteIds(String provider, List<String> remoteIds, String exceptJobId) {
+        java.util.Set<String> claimed = new java.util.HashSet<>();
+        for (int from = 0; from < remoteIds.size(); from += 500) {
+            List<String> chunk = remoteIds.subList(from, Math.min(remoteIds.size(), from + 500));
+            String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+            List<Object> args = new java.util.ArrayList<>();
+            args.add(provider);
+            args.add(exceptJobId);
+            args.addAll(chunk);
+            claimed.addAll(jdbc.sql("SELECT remote_id FROM jobs WHERE provider = ? AND id <> ? AND remote_id IN (" + marks + ")")
+                    .params(args).query(String.class).list());
+        }
+        return remoteIds.stream().filter(id -> !claimed.contains(id)).toList();
+    }
+
     /** Filters of the job list; null means any. */
     public record Filter(String ownerId, JobStatus status, String model, String runId) {}
 

@@ -161,6 +161,9 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     /** One accepted submit, in arrival order: what a test checks to prove nothing was sent twice. */
     public record Submission(String id, String model, JsonNode input, String webhook, Instant at) {}
 
+    /** One file received, in arrival order; {@code via} is {@code "direct"} (announced, then PUT) or {@code "binary"}. */
+    public record Upload(String via, String filename, String contentType, int size) {}
+
     private final Config config;
     private final HttpServer server;
     private final ExecutorService executor;
@@ -171,6 +174,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private final ConcurrentLinkedDeque<WaveSpeedPrediction> order = new ConcurrentLinkedDeque<>();
     private final AtomicInteger count = new AtomicInteger();
     private final ArrayDeque<Submission> submissions = new ArrayDeque<>();
+    private final ConcurrentLinkedDeque<Upload> received = new ConcurrentLinkedDeque<>();
     private final BlobCache outputs;
     private final BlobCache uploads;
     /** Direct uploads announced with {@code POST /media/uploads} whose bytes have not been PUT yet, by token. */
@@ -252,6 +256,16 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         synchronized (submissions) {
             return List.copyOf(submissions);
         }
+    }
+
+    /** Files uploaded so far, oldest first (the newest 1,000). */
+    public List<Upload> uploads() {
+        return List.copyOf(received);
+    }
+
+    private void received(Upload u) {
+        received.addLast(u);
+        while (received.size() > 1000) received.pollFirst();
     }
 
     /** The current status of a task ({@code created}, {@code processing}, {@code completed}, {@code failed}, {@code cancelled}), or null if unknown. */
@@ -421,6 +435,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             answer(ex, 500, envelope(500, "Internal server error"));
             return;
         }
+        if (faults.takeSubmitLost()) throw new Drop();
         if (model.isBlank() || model.endsWith("/")) throw new BadInput("model path missing");
         ObjectNode input = jsonObject(raw, false);
         String webhook = queryParam(ex, "webhook");
@@ -884,6 +899,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         }
         tickets.remove(token);
         uploads.put(token, new BlobCache.Blob(body, t.contentType(), t.name()));
+        received(new Upload("direct", t.name(), t.contentType(), body.length));
         send(ex, 200, "text/plain", new byte[0], Map.of());
     }
 
@@ -935,6 +951,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         String contentType = file.contentType() != null ? file.contentType() : "application/octet-stream";
         String token = newId();
         uploads.put(token, new BlobCache.Blob(file.body(), contentType, name));
+        received(new Upload("binary", name, contentType, file.body().length));
         ObjectNode d = Json.object();
         d.put("type", type);
         d.put("download_url", baseUrl + "/media/" + token + "/" + URLEncoder.encode(name, StandardCharsets.UTF_8));

@@ -17,6 +17,7 @@ public final class WaveSpeedFaults {
     private final Counter submitServerError = new Counter();
     private final Counter submitMalformed = new Counter();
     private final Counter submitDropped = new Counter();
+    private final Counter submitLost = new Counter();
     private final Counter pollServerError = new Counter();
     private final Counter pollRateLimited = new Counter();
     private final Counter neverComplete = new Counter();
@@ -61,6 +62,15 @@ public final class WaveSpeedFaults {
      */
     public WaveSpeedFaults dropSubmitsAfterAccepting(int n) {
         submitDropped.set(n);
+        return this;
+    }
+
+    /**
+     * The next {@code n} submits are read but lost before they create anything, and the connection
+     * is closed without an answer: ambiguous to the client, yet WaveSpeed never received the task.
+     */
+    public WaveSpeedFaults loseSubmitsBeforeAccepting(int n) {
+        submitLost.set(n);
         return this;
     }
 
@@ -143,7 +153,7 @@ public final class WaveSpeedFaults {
 
     /** Disarms every fault. */
     public void reset() {
-        for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped,
+        for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped, submitLost,
                 pollServerError, pollRateLimited, neverComplete, failPrediction, outputExpired, webhookDropped,
                 webhookDuplicated, webhookForged, requestDelayed, listServerError, directUploadMissing}) {
             c.set(0);
@@ -156,6 +166,7 @@ public final class WaveSpeedFaults {
     boolean takeSubmitServerError() { return submitServerError.take(); }
     boolean takeSubmitMalformed() { return submitMalformed.take(); }
     boolean takeSubmitDropped() { return submitDropped.take(); }
+    boolean takeSubmitLost() { return submitLost.take(); }
     boolean takePollServerError() { return pollServerError.take(); }
     boolean takeListServerError() { return listServerError.take(); }
     boolean takeDirectUploadMissing() { return directUploadMissing.take(); }
