@@ -10,11 +10,13 @@ import java.util.List;
  * @param bindings where it runs, in order of preference
  * @param presets named sets of parameter values a client may start from
  * @param examples example prompts
+ * @param area limits on width × height, or null
  */
 public record Model(
         String id, String name, String kind, String description, List<String> actions,
         List<ModeSpec> modes, List<ParamSpec> params, Rule cost, Rule eta, Duration timeout,
-        List<Binding> bindings, java.util.Map<String, Preset> presets, List<String> examples, String source) {
+        List<Binding> bindings, java.util.Map<String, Preset> presets, List<String> examples, String source,
+        AreaRule area) {
 
     public Model {
         actions = List.copyOf(actions);

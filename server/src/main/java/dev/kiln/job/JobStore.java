@@ -38,12 +38,17 @@ public class JobStore {
         this.dialect = dialect;
     }
 
-    /** A job to insert, fully resolved. */
+    /**
+     * A job to insert, fully resolved.
+     *
+     * @param note what Kiln changed in the request to fit the model (recorded in the job's first
+     *     history entry), or null
+     */
     public record NewJob(
             String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
             String prompt, String negativePrompt, String params, String inputs, String gridCell,
             int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookToken, String callback,
-            Instant deadlineAt, Instant createdAt) {}
+            Instant deadlineAt, Instant createdAt, String note) {}
 
     public void insertAll(List<NewJob> jobs) {
         template.batchUpdate("""
@@ -75,10 +80,11 @@ public class JobStore {
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.createdAt()));
                 });
-        template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', 'accepted')",
+        template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', ?)",
                 jobs, 500, (ps, j) -> {
                     ps.setString(1, j.id());
                     ps.setObject(2, ts(j.createdAt()));
+                    ps.setString(3, j.note() == null ? "accepted" : "accepted; " + j.note());
                 });
     }
 
