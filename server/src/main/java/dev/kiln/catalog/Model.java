@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A catalogue entry (SPEC §1 Model). Immutable; loaded from data files at start-up.
+ * A catalogue entry. Immutable; loaded from data files at start-up.
  *
  * @param timeout the model's own job deadline, or null for {@code KILN_JOB_TIMEOUT}
  * @param bindings where it runs, in order of preference
