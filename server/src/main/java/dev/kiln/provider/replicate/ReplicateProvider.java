@@ -19,6 +19,7 @@ import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
 import dev.kiln.support.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -33,6 +34,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -159,8 +161,8 @@ public final class ReplicateProvider implements Provider {
      * value the client libraries use. Nothing is paid yet, so any failure is safe to retry.
      */
     private String uploadFile(ProviderAccount account, InputImage img, byte[] bytes) {
-        String boundary = "kiln-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
-        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream(bytes.length + 512);
+        String boundary = "kiln-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
+        ByteArrayOutputStream form = new ByteArrayOutputStream(bytes.length + 512);
         form.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"content\"; filename=\"" + img.fileName() + "\"\r\n"
                 + "Content-Type: " + img.mime() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         form.writeBytes(bytes);
