@@ -29,7 +29,7 @@ public final class CatalogLoader {
     private static final YAMLMapper YAML = YAMLMapper.builder().build();
     private static final Set<String> KINDS = Set.of("image", "video");
     private static final Set<String> MODEL_FIELDS = Set.of("id", "name", "kind", "description", "actions", "modes", "params",
-            "cost", "eta", "timeout", "bindings", "presets", "examples", "derive");
+            "cost", "eta", "timeout", "bindings", "presets", "examples", "derive", "area");
 
     /** The catalogue could not be loaded; the message lists every problem. */
     public static final class CatalogException extends RuntimeException {
@@ -134,8 +134,8 @@ public final class CatalogLoader {
         List<String> actions = r.strings(root, "actions");
         List<ModeSpec> modes = modes(root.get("modes"), r);
         List<ParamSpec> params = params(root.get("params"), modes, r);
-        Rule cost = rule(root.get("cost"), "cost", params, r);
-        Rule eta = rule(root.get("eta"), "eta", params, r);
+        Rule cost = rule(root.get("cost"), "cost", params, modes, r);
+        Rule eta = rule(root.get("eta"), "eta", params, modes, r);
         Duration timeout = null;
         String t = r.text(root, "timeout", false);
         if (t != null) {
@@ -149,9 +149,10 @@ public final class CatalogLoader {
         List<Binding> bindings = bindings(root.get("bindings"), modes, params, r, files, shared, targets);
         Map<String, Model.Preset> presets = presets(root.get("presets"), params, r);
         List<String> examples = r.strings(root, "examples");
+        AreaRule area = area(root.get("area"), params, r);
         if (problems.size() > before) return null;
         return new Model(id, name == null ? id : name, kind, r.text(root, "description", false), actions, modes, params,
-                cost, eta, timeout, bindings, presets, examples, source);
+                cost, eta, timeout, bindings, presets, examples, source, area);
     }
 
     private static List<ModeSpec> modes(JsonNode node, Reader r) {
@@ -226,7 +227,10 @@ public final class CatalogLoader {
             }
             List<String> pm = r.strings(p, "modes");
             for (String m : pm) if (!modeIds.contains(m)) r.problem(f + ".modes", "unknown mode '" + m + "'");
-            ParamSpec bare = new ParamSpec(name, type, null, min, max, enums, null, false, pm, null);
+            ParamPattern pattern = pattern(p.get("pattern"), type, f + ".pattern", r);
+            List<String> defaultIn = r.strings(p, "default_in");
+            for (String m : defaultIn) if (!modeIds.contains(m)) r.problem(f + ".default_in", "unknown mode '" + m + "'");
+            ParamSpec bare = new ParamSpec(name, type, null, min, max, enums, null, false, pm, null, null, pattern, defaultIn);
             Object def = value(p.get("default"), bare, f + ".default", r);
             Object locked = value(p.get("locked"), bare, f + ".locked", r);
             boolean required = p.path("required").asBoolean(false);
@@ -244,8 +248,9 @@ public final class CatalogLoader {
                     }
                 }
             }
+            if (!defaultIn.isEmpty() && def == null) r.problem(f + ".default_in", "names the modes that get the default, but there is none");
             ParamSpec spec = new ParamSpec(name, type, locked != null ? locked : def, min, max, enums, locked, required, pm,
-                    p.path("help").asString(null), step);
+                    p.path("help").asString(null), step, pattern, defaultIn);
             // The default, the bounds and every enum value must sit on the lattice themselves.
             if (step != null) {
                 for (Object v : new Object[] {spec.defaultValue(), min, max}) {
@@ -256,6 +261,59 @@ public final class CatalogLoader {
             out.add(spec);
         }
         return out;
+    }
+
+    /** A string parameter's {@code pattern: {regex, example, min, max, floor_to}}. */
+    private static ParamPattern pattern(JsonNode n, ParamType type, String field, Reader r) {
+        if (n == null || n.isNull()) return null;
+        if (type != ParamType.STRING) {
+            r.problem(field, "only string parameters take a pattern");
+            return null;
+        }
+        String regex = r.text(n, "regex", true, field);
+        String example = r.text(n, "example", true, field);
+        if (regex == null || example == null) return null;
+        try {
+            ParamPattern p = new ParamPattern(regex, example, n.has("min") ? n.get("min").asDouble() : null,
+                    n.has("max") ? n.get("max").asDouble() : null, n.has("floor_to") ? n.get("floor_to").asInt() : null);
+            List<Long> numbers = p.numbers(example);
+            if (numbers == null || !p.inBounds(numbers)) r.problem(field + ".example", "'" + example + "' does not match the pattern");
+            return p;
+        } catch (RuntimeException e) {
+            r.problem(field, "not a valid pattern: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code area: {width, height, min, max, help}}: the output's total pixel count. */
+    private static AreaRule area(JsonNode n, List<ParamSpec> params, Reader r) {
+        if (n == null || n.isNull()) return null;
+        if (!n.isObject()) {
+            r.problem("area", "must be {width, height, min, max}");
+            return null;
+        }
+        String w = r.text(n, "width", true, "area"), h = r.text(n, "height", true, "area");
+        for (String p : new String[] {w, h}) {
+            if (p != null && params.stream().noneMatch(x -> x.name().equals(p) && x.type() == ParamType.INTEGER)) {
+                r.problem("area", "'" + p + "' is not an integer parameter of the model");
+            }
+        }
+        if (!n.path("min").isIntegralNumber() || !n.path("max").isIntegralNumber()) {
+            r.problem("area", "min and max must be whole numbers of pixels");
+            return null;
+        }
+        try {
+            AreaRule rule = new AreaRule(w, h, n.get("min").asLong(), n.get("max").asLong(), n.path("help").asString(null));
+            ParamSpec ws = params.stream().filter(x -> x.name().equals(w)).findFirst().orElse(null);
+            ParamSpec hs = params.stream().filter(x -> x.name().equals(h)).findFirst().orElse(null);
+            if (ws != null && hs != null && ws.max() != null && hs.max() != null && ws.max() * hs.max() < rule.min()) {
+                r.problem("area", "no size within the parameters' ranges reaches " + rule.min() + " pixels");
+            }
+            return rule;
+        } catch (IllegalArgumentException e) {
+            r.problem("area", e.getMessage());
+            return null;
+        }
     }
 
     private static Object value(JsonNode n, ParamSpec spec, String field, Reader r) {
@@ -291,7 +349,7 @@ public final class CatalogLoader {
         return out;
     }
 
-    private static Rule rule(JsonNode n, String field, List<ParamSpec> params, Reader r) {
+    private static Rule rule(JsonNode n, String field, List<ParamSpec> params, List<ModeSpec> modes, Reader r) {
         if (n == null || n.isNull()) return null;
         String expr = n.isObject() ? n.path("expression").asString(null) : n.asString(null);
         if (expr == null) {
@@ -306,6 +364,13 @@ public final class CatalogLoader {
             for (ParamSpec p : params) sample.put(p.name(), p.defaultValue());
             sample.put("sandbox_latency", 2.0);
             Rules.evaluate(rule, sample);
+            // A parameter whose default is kept for some modes is unset in the others: the rule must cope.
+            for (ModeSpec m : modes) {
+                if (params.stream().noneMatch(p -> !p.defaultIn().isEmpty() && p.appliesTo(m.id()))) continue;
+                Map<String, Object> inMode = new LinkedHashMap<>(sample);
+                for (ParamSpec p : params) if (!p.defaultIn().isEmpty()) inMode.put(p.name(), p.defaultFor(m.id()));
+                Rules.evaluate(rule, inMode);
+            }
         } catch (RuntimeException e) {
             r.problem(field, "expression '" + expr + "' does not evaluate with the defaults: " + e.getMessage());
         }
@@ -371,7 +436,7 @@ public final class CatalogLoader {
             if (!derive.isEmpty()) {
                 for (ModeSpec m : modes) {
                     Map<String, Object> sample = new LinkedHashMap<>();
-                    for (ParamSpec p : params) if (p.appliesTo(m.id())) sample.put(p.name(), p.defaultValue());
+                    for (ParamSpec p : params) if (p.appliesTo(m.id())) sample.put(p.name(), p.defaultFor(m.id()));
                     sample.put("prompt", "example");
                     sample.put("negative_prompt", null);
                     sample.put("mode", m.id());

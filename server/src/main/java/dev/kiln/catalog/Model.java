@@ -4,17 +4,19 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A catalogue entry (SPEC §1 Model). Immutable; loaded from data files at start-up.
+ * A catalogue entry. Immutable; loaded from data files at start-up.
  *
  * @param timeout the model's own job deadline, or null for {@code KILN_JOB_TIMEOUT}
  * @param bindings where it runs, in order of preference
  * @param presets named sets of parameter values a client may start from
  * @param examples example prompts
+ * @param area limits on width × height, or null
  */
 public record Model(
         String id, String name, String kind, String description, List<String> actions,
         List<ModeSpec> modes, List<ParamSpec> params, Rule cost, Rule eta, Duration timeout,
-        List<Binding> bindings, java.util.Map<String, Preset> presets, List<String> examples, String source) {
+        List<Binding> bindings, java.util.Map<String, Preset> presets, List<String> examples, String source,
+        AreaRule area) {
 
     public Model {
         actions = List.copyOf(actions);

@@ -48,7 +48,7 @@ public final class ParamResolver {
             String field = prefix + "." + spec.name();
             if (given == null || given.isNull()) {
                 if (spec.locked() != null) out.put(spec.name(), spec.locked());
-                else if (spec.defaultValue() != null) out.put(spec.name(), spec.defaultValue());
+                else if (spec.defaultFor(mode) != null) out.put(spec.name(), spec.defaultFor(mode));
                 else if (spec.required()) errors.add(new FieldError(field, "is required in mode " + mode + describe(spec)));
                 continue;
             }
@@ -80,6 +80,17 @@ public final class ParamResolver {
                 return null;
             }
         }
+        if (spec.pattern() != null && v instanceof String text) {
+            // The enum values are presets, accepted as they are; anything else must have the pattern's form.
+            if (spec.enumValues().stream().anyMatch(e -> same(v, e))) return v;
+            List<Long> numbers = spec.pattern().numbers(text);
+            if (numbers == null || !spec.pattern().inBounds(numbers)) {
+                errors.add(new FieldError(field, "must be " + spec.pattern().describe()
+                        + (spec.enumValues().isEmpty() ? "" : ", or one of " + Json.write(spec.enumValues())) + ", got " + Json.write(given)));
+                return null;
+            }
+            return v;
+        }
         if (!spec.enumValues().isEmpty() && spec.enumValues().stream().noneMatch(e -> same(v, e))) {
             errors.add(new FieldError(field, "must be one of " + Json.write(spec.enumValues()) + ", got " + Json.write(given)));
             return null;
@@ -94,6 +105,71 @@ public final class ParamResolver {
             return null;
         }
         return v;
+    }
+
+    /**
+     * Checks the model's {@link AreaRule} over every size a request can produce (its parameters,
+     * and each combination of a run's grid values): width and height given both or neither, and
+     * no more pixels than the model makes. Sizes below its minimum are raised later ({@link #adjust}).
+     */
+    public static void checkArea(Model model, Map<String, Object> params, Map<String, List<Object>> grid, String prefix,
+                                 List<FieldError> errors) {
+        AreaRule area = model.area();
+        if (area == null) return;
+        // A width or height already refused on its own says enough.
+        if (errors.stream().anyMatch(e -> e.field().equals(prefix + "." + area.width()) || e.field().equals(prefix + "." + area.height())
+                || e.field().startsWith("grid."))) {
+            return;
+        }
+        List<Object> widths = grid.containsKey(area.width()) ? grid.get(area.width()) : java.util.Collections.singletonList(params.get(area.width()));
+        List<Object> heights = grid.containsKey(area.height()) ? grid.get(area.height()) : java.util.Collections.singletonList(params.get(area.height()));
+        for (Object w : widths) {
+            for (Object h : heights) {
+                if ((w == null) != (h == null)) {
+                    errors.add(new FieldError(prefix + "." + (w == null ? area.width() : area.height()), "give " + area.width()
+                            + " and " + area.height() + " together, or neither (then the model chooses the size)"));
+                    return;
+                }
+                if (w instanceof Number nw && h instanceof Number nh && nw.longValue() * nh.longValue() > area.max()) {
+                    errors.add(new FieldError(prefix + "." + area.width(), nw.longValue() + "×" + nh.longValue() + " is "
+                            + nw.longValue() * nh.longValue() + " pixels; " + model.id() + " makes at most " + area.max()));
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Turns checked parameters into what the model will really use, and says what changed: pattern
+     * values rounded down as the model rounds them, sizes below the model's minimum raised keeping
+     * their aspect ratio. Changes {@code params} in place.
+     *
+     * @return one note per change, for the job's history
+     */
+    public static List<String> adjust(Model model, Map<String, Object> params) {
+        List<String> notes = new java.util.ArrayList<>();
+        for (ParamSpec spec : model.params()) {
+            if (spec.pattern() == null || spec.pattern().floorTo() == null || !(params.get(spec.name()) instanceof String v)) continue;
+            if (spec.enumValues().stream().anyMatch(e -> same(v, e))) continue;
+            String floored = spec.pattern().floored(v);
+            if (!floored.equals(v)) {
+                params.put(spec.name(), floored);
+                notes.add(spec.name() + " " + v + " was sent as " + floored + ": the model rounds each number down to a multiple of "
+                        + spec.pattern().floorTo());
+            }
+        }
+        AreaRule area = model.area();
+        if (area != null && params.get(area.width()) instanceof Number w && params.get(area.height()) instanceof Number h
+                && w.longValue() * h.longValue() < area.min()) {
+            ParamSpec ws = model.param(area.width()), hs = model.param(area.height());
+            long maxSide = (long) Math.min(ws.max() == null ? Long.MAX_VALUE : ws.max(), hs.max() == null ? Long.MAX_VALUE : hs.max());
+            long[] raised = area.raise(w.longValue(), h.longValue(), maxSide);
+            params.put(area.width(), raised[0]);
+            params.put(area.height(), raised[1]);
+            notes.add("size " + w.longValue() + "×" + h.longValue() + " was raised to " + raised[0] + "×" + raised[1] + ": " + model.id()
+                    + " makes images of at least " + area.min() + " pixels");
+        }
+        return notes;
     }
 
     /** Replaces a seed of -1 by a random seed within the parameter's range; returns the map. */

@@ -10,19 +10,24 @@ import java.util.List;
  * @param modes the modes it applies to; empty means every mode
  * @param required whether a request must give it (a default then makes no sense)
  * @param step for integers, the lattice of allowed values (e.g. WAN's 4k+1 frame counts), or null
+ * @param pattern the form a string value must have (with {@code enum} values as presets), or null
+ * @param defaultIn the modes whose requests get the default; empty means every mode. In the others
+ *     the parameter stays unset unless given (an edit that keeps its input's size unless asked)
  */
 public record ParamSpec(
         String name, ParamType type, Object defaultValue, Double min, Double max,
-        List<Object> enumValues, Object locked, boolean required, List<String> modes, String help, Step step) {
+        List<Object> enumValues, Object locked, boolean required, List<String> modes, String help,
+        Step step, ParamPattern pattern, List<String> defaultIn) {
 
     public ParamSpec {
         enumValues = enumValues == null ? List.of() : List.copyOf(enumValues);
         modes = modes == null ? List.of() : List.copyOf(modes);
+        defaultIn = defaultIn == null ? List.of() : List.copyOf(defaultIn);
     }
 
     public ParamSpec(String name, ParamType type, Object defaultValue, Double min, Double max,
                      List<Object> enumValues, Object locked, boolean required, List<String> modes, String help) {
-        this(name, type, defaultValue, min, max, enumValues, locked, required, modes, help, null);
+        this(name, type, defaultValue, min, max, enumValues, locked, required, modes, help, null, null, List.of());
     }
 
     /**
@@ -52,6 +57,11 @@ public record ParamSpec(
 
     public boolean appliesTo(String mode) {
         return modes.isEmpty() || modes.contains(mode);
+    }
+
+    /** The default a request in this mode gets, or null. */
+    public Object defaultFor(String mode) {
+        return defaultIn.isEmpty() || defaultIn.contains(mode) ? defaultValue : null;
     }
 
     @JsonProperty("default")

@@ -278,8 +278,17 @@ class JobRunner {
                             + "it was not resubmitted to avoid paying twice");
             case Reconciliation.NotFound nf -> {
                 log.info("job {}: {} never received the submission; submitting now", j.id(), j.provider());
-                Job t = machine.apply(j, JobChange.fields().submittedAt(clock.instant()));
-                yield submit(t, d);
+                yield resubmit(j, d);
+            }
+            case Reconciliation.Unconfirmed u -> {
+                // Each candidate another job tracks is provably not this one; the rest cannot be told apart.
+                List<String> unclaimed = store.unclaimedRemoteIds(j.provider(), u.remoteIds(), j.id());
+                if (unclaimed.isEmpty()) {
+                    log.info("job {}: every {} job since the submit belongs to another job; submitting now", j.id(), j.provider());
+                    yield resubmit(j, d);
+                }
+                yield fail(j, "ambiguous_submission", "Kiln could not tell whether " + j.provider() + " received this job ("
+                        + u.reason() + "; " + unclaimed.size() + " of them belong to no other job); it was not resubmitted to avoid paying twice");
             }
             case Reconciliation.NotYet n -> {
                 Instant next = clock.instant().plus(Backoff.of(Duration.ofSeconds(5), 2, Duration.ofMinutes(2), j.polls()));
@@ -294,6 +303,12 @@ class JobRunner {
                     "Kiln could not tell whether " + j.provider() + " received this job (" + u.reason()
                             + "); it was not resubmitted to avoid paying twice");
         };
+    }
+
+    /** Submits again after the provider's records proved the first submission never arrived. */
+    private Job resubmit(Job j, Drive d) throws InterruptedException {
+        Job t = machine.apply(j, JobChange.fields().submittedAt(clock.instant()));
+        return submit(t, d);
     }
 
     // ---- track ----------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ public record JobRequest(
         checkImages(mode, model, images, errors);
         Map<String, Object> params = ParamResolver.resolve(model, mode.id(), body.get("params"), "params", errors);
         Map<String, List<Object>> grid = run ? grid(body.get("grid"), model, mode.id(), errors) : Map.of();
+        ParamResolver.checkArea(model, params, grid, "params", errors);
         return new JobRequest(model, mode.id(), prompts, negative, params, images, priority, callback, count, grid);
     }
 

@@ -196,6 +196,8 @@ public class JobService {
         for (Variant v : variants) {
             Map<String, Object> params = new LinkedHashMap<>(v.params());
             ParamResolver.randomizeSeed(m, params);
+            // What the model will really use (sizes raised to its minimum, values rounded as it rounds them), and why.
+            List<String> notes = ParamResolver.adjust(m, params);
             Map<String, Object> vars = new LinkedHashMap<>(params);
             vars.put("sandbox_latency", props.sandboxLatency().toMillis() / 1000.0);
             BigDecimal cost = BigDecimal.valueOf(Rules.evaluate(m.cost(), vars)).setScale(4, RoundingMode.HALF_UP);
@@ -204,7 +206,8 @@ public class JobService {
             jobs.add(new JobStore.NewJob(id, runId, runId == null ? null : index, caller.id(), m.id(),
                     req.mode(), req.priority(), v.prompt(), req.negativePrompt(), Json.write(params), inputs,
                     v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, tokens.digestForJob(id),
-                    callback == null ? null : Json.write(callback), now.plus(timeout), now));
+                    callback == null ? null : Json.write(callback), now.plus(timeout), now,
+                    notes.isEmpty() ? null : String.join("; ", notes)));
             index++;
         }
         Payer payer = Payer.of(caller);

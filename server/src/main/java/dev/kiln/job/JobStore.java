@@ -38,12 +38,17 @@ public class JobStore {
         this.dialect = dialect;
     }
 
-    /** A job to insert, fully resolved. */
+    /**
+     * A job to insert, fully resolved.
+     *
+     * @param note what Kiln changed in the request to fit the model (recorded in the job's first
+     *     history entry), or null
+     */
     public record NewJob(
             String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
             String prompt, String negativePrompt, String params, String inputs, String gridCell,
             int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookTokenDigest, String callback,
-            Instant deadlineAt, Instant createdAt) {}
+            Instant deadlineAt, Instant createdAt, String note) {}
 
     public void insertAll(List<NewJob> jobs) {
         template.batchUpdate("""
@@ -75,10 +80,11 @@ public class JobStore {
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.createdAt()));
                 });
-        template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', 'accepted')",
+        template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', ?)",
                 jobs, 500, (ps, j) -> {
                     ps.setString(1, j.id());
                     ps.setObject(2, ts(j.createdAt()));
+                    ps.setString(3, j.note() == null ? "accepted" : "accepted; " + j.note());
                 });
     }
 
@@ -95,6 +101,25 @@ public class JobStore {
     public boolean remoteIdTaken(String provider, String remoteId, String exceptJobId) {
         return jdbc.sql("SELECT COUNT(*) FROM jobs WHERE provider = ? AND remote_id = ? AND id <> ?")
                 .params(provider, remoteId, exceptJobId).query(Long.class).single() > 0;
+    }
+
+    /**
+     * Which of these remote ids no other job tracks (in the order given). A remote id another job
+     * has recorded is that job's, so reconciliation can rule it out.
+     */
+    public List<String> unclaimedRemoteIds(String provider, List<String> remoteIds, String exceptJobId) {
+        java.util.Set<String> claimed = new java.util.HashSet<>();
+        for (int from = 0; from < remoteIds.size(); from += 500) {
+            List<String> chunk = remoteIds.subList(from, Math.min(remoteIds.size(), from + 500));
+            String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+            List<Object> args = new java.util.ArrayList<>();
+            args.add(provider);
+            args.add(exceptJobId);
+            args.addAll(chunk);
+            claimed.addAll(jdbc.sql("SELECT remote_id FROM jobs WHERE provider = ? AND id <> ? AND remote_id IN (" + marks + ")")
+                    .params(args).query(String.class).list());
+        }
+        return remoteIds.stream().filter(id -> !claimed.contains(id)).toList();
     }
 
     /** Filters of the job list; null means any. */

@@ -234,15 +234,16 @@ class ApiFlowTest extends KilnIntegrationTest {
 
     @Test
     void seedreamRunsOnTheWaveSpeedEmulatorWithItsSizeFormat() {
-        String id = submitJob("{\"model\":\"seedream-v4.5\",\"prompt\":\"a fox\",\"params\":{\"width\":1024,\"height\":1536}}");
+        String id = submitJob("{\"model\":\"seedream-v4.5\",\"prompt\":\"a fox\",\"params\":{\"width\":1440,\"height\":2560}}");
         JsonNode job = awaitJob(id, Duration.ofSeconds(30));
         assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("succeeded");
         assertThat(job.get("provider").asString()).isEqualTo("wavespeed");
-        assertThat(job.get("cost").asDouble()).isEqualTo(40.0 * 1024 * 1536 / 262144, org.assertj.core.data.Offset.offset(0.001));
+        assertThat(job.get("cost").asDouble()).as("WaveSpeed's flat price per image").isEqualTo(40.0);
         var sub = sandbox.emulator(WaveSpeedEmulator.class).submissions().stream().filter(s -> s.id().equals(job.get("remote_id").asString())).findFirst().orElseThrow();
         assertThat(sub.model()).isEqualTo("bytedance/seedream-v4.5");
-        assertThat(sub.input().get("size").asString()).isEqualTo("1024*1536");
-        assertThat(job.get("outputs").get(0).get("height").asInt()).isEqualTo(1536);
+        assertThat(sub.input().get("size").asString()).isEqualTo("1440*2560");
+        assertThat(sub.input().has("seed")).as("not in WaveSpeed's Seedream v4.5 schema").isFalse();
+        assertThat(job.get("outputs").get(0).get("height").asInt()).isEqualTo(2560);
     }
 
     @Test
@@ -275,7 +276,7 @@ class ApiFlowTest extends KilnIntegrationTest {
         for (JsonNode p : m.get("params")) if (p.get("name").asString().equals("width")) width = p;
         assertThat(width.get("min").asInt()).isEqualTo(1024);
         assertThat(width.get("default").asInt()).isEqualTo(2048);
-        assertThat(m.get("cost").get("default").asDouble()).isEqualTo(640.0);
+        assertThat(m.get("cost").get("default").asDouble()).isEqualTo(40.0);
         assertThat(m.get("bindings").get(0).get("provider").asString()).isEqualTo("wavespeed");
         JsonNode videos = http.get("/v1/models?kind=video").json().get("items");
         assertThat(videos).isNotEmpty().allSatisfy(v -> assertThat(v.get("kind").asString()).isEqualTo("video"));

@@ -22,13 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * SPEC §2.1–2.3 under {@code kill -9}: Kiln runs as a child process, takes a run of
+ * Crash recovery under {@code kill -9}: Kiln runs as a child process, takes a run of
  * {@value #JOBS} jobs, and is killed three times at different moments — right after the 202,
  * while jobs are being submitted to the provider, and while outputs are being fetched — and
- * started again on the same data each time. At the end every accepted job has succeeded (the
- * sandbox fails nothing), every output downloads with the checksum Kiln recorded, and no job was
- * sent to the provider twice: the sandbox emulator's journal (its tasks, which outlive the crash
- * like tasks at a real provider) holds exactly one task per job, the one whose id Kiln recorded.
+ * started again on the same data each time. At the end every accepted job is finished and no job
+ * was sent to the provider twice: the sandbox emulator's journal (its tasks, which outlive the
+ * crash like tasks at a real provider) holds at most one task per job. A job that succeeded has
+ * exactly one, the one whose id Kiln recorded, and every output downloads with the checksum Kiln
+ * recorded. A job whose submission was in flight when Kiln died may instead end {@code failed}
+ * with {@code ambiguous_submission}: WaveSpeed's prediction list shows no inputs, so the task it
+ * may have created cannot be recognised, and Kiln does not pay twice (docs/PROVIDERS.md,
+ * "WaveSpeed"). Every other job succeeds.
  * Kiln runs with {@code KILN_AUTH=on} and the run belongs to a user who pays for it in credits:
  * after every restart the credit ledger balances, and at the end the user has paid exactly the
  * cost of the jobs that succeeded, with nothing left reserved.
@@ -98,7 +102,13 @@ abstract class CrashContract {
 
         assertThat(jobs).as(context).hasSize(JOBS);
         Map<String, String> remoteByPrompt = new LinkedHashMap<>();
+        List<String> ambiguous = new ArrayList<>();
         for (JsonNode j : jobs) {
+            if (j.path("status").asString().equals("failed")) {
+                assertThat(j.path("error").path("code").asString()).as("job %s after:\n%s", j, context).isEqualTo("ambiguous_submission");
+                ambiguous.add(j.path("prompt").asString());
+                continue;
+            }
             assertThat(j.path("status").asString()).as("job %s after:\n%s", j, context).isEqualTo("succeeded");
             assertThat(j.path("remote_id").isNull()).as("remote id of %s", j.path("id")).isFalse();
             remoteByPrompt.put(j.path("prompt").asString(), j.path("remote_id").asString());
@@ -111,20 +121,26 @@ abstract class CrashContract {
                 assertThat(sha256(file.body())).isEqualTo(o.path("sha256").asString());
             }
         }
-        assertThat(remoteByPrompt.keySet()).containsExactlyInAnyOrderElementsOf(prompts);
+        assertThat(remoteByPrompt.size() + ambiguous.size()).isEqualTo(JOBS);
 
-        // Exactly one provider task per job, and it is the one Kiln recorded.
+        // Never a second provider task: a succeeded job has exactly the one Kiln recorded, a failed one at most one.
         Map<String, List<String>> tasksByPrompt = journalTasks(data.resolve("sandbox/wavespeed.jsonl"));
-        for (String p : prompts) {
+        for (String p : remoteByPrompt.keySet()) {
             assertThat(tasksByPrompt.getOrDefault(p, List.of())).as("provider tasks for '%s' after:\n%s", p, context)
                     .containsExactly(remoteByPrompt.get(p));
         }
+        for (String p : ambiguous) {
+            assertThat(tasksByPrompt.getOrDefault(p, List.of())).as("provider tasks for '%s' after:\n%s", p, context).hasSizeLessThan(2);
+        }
         JsonNode run = user(d).get("/v1/runs/" + runId).json();
-        assertThat(run.path("status").asString()).isEqualTo("succeeded");
-        assertThat(run.path("counts").path("succeeded").asInt()).isEqualTo(JOBS);
+        assertThat(run.path("counts").path("succeeded").asInt()).isEqualTo(JOBS - ambiguous.size());
+        assertThat(run.path("status").asString())
+                .isEqualTo(ambiguous.isEmpty() ? "succeeded" : ambiguous.size() == JOBS ? "failed" : "partial");
+        story.add("ambiguous after the kills (in flight, not resubmitted): " + ambiguous.size());
 
-        // The credits: every job's cost captured once, nothing still held, the books balanced.
-        java.math.BigDecimal cost = jobs.stream().map(j -> j.path("cost").decimalValue()).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add);
+        // The credits: the cost of every job that succeeded captured once, failed jobs' released, nothing still held.
+        java.math.BigDecimal cost = jobs.stream().filter(j -> j.path("status").asString().equals("succeeded"))
+                .map(j -> j.path("cost").decimalValue()).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add);
         JsonNode me = user(d).get("/v1/me").json();
         assertThat(me.path("credits").decimalValue()).as("credits after:\n%s", context)
                 .isEqualByComparingTo(java.math.BigDecimal.valueOf(1000).subtract(cost));
@@ -132,7 +148,7 @@ abstract class CrashContract {
         JsonNode books = admin(d).get("/v1/admin/ledger").json();
         assertThat(books.path("balanced").asBoolean()).as("ledger %s after:\n%s", books, context).isTrue();
         assertThat(books.path("accounts").path("spent").decimalValue()).isEqualByComparingTo(cost);
-        System.out.println(getClass().getSimpleName() + ":\n" + context);
+        System.out.println(getClass().getSimpleName() + ":\n" + String.join("\n", story));
     }
 
     private KilnProcess start(int port, int n) {

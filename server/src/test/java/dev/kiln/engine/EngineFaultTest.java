@@ -78,33 +78,39 @@ class EngineFaultTest extends KilnIntegrationTest {
     }
 
     @Test
-    void anAmbiguousSubmitIsReconciledNotRepeated() {
+    void anAmbiguousSubmitWhoseTaskCannotBeRecognisedFailsAndIsNeverRepeated() {
+        // WaveSpeed lists the task but not its input: Kiln cannot tell it is this job's, and must not pay twice.
         emulator().faults().dropSubmitsAfterAccepting(1);
         String p = prompt();
         JsonNode j = awaitJob(job("sandbox-image", p), Duration.ofSeconds(40));
-        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("succeeded");
-        assertThat(submissionsOf(p)).as("submitted exactly once").isEqualTo(1);
-        String remote = emulator().submissions().stream().filter(s -> p.equals(s.input().path("prompt").asString(null)))
-                .findFirst().orElseThrow().id();
-        assertThat(j.get("remote_id").asString()).isEqualTo(remote);
-    }
-
-    @Test
-    void aReconcileThatCannotListYetAsksAgainInsteadOfFailing() {
-        emulator().faults().dropSubmitsAfterAccepting(1).failListings(2);
-        String p = prompt();
-        JsonNode j = awaitJob(job("sandbox-image", p), Duration.ofSeconds(60));
-        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("succeeded");
+        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("failed");
+        assertThat(j.get("error").get("code").asString()).isEqualTo("ambiguous_submission");
+        assertThat(j.get("error").get("message").asString()).contains("shows no inputs");
         assertThat(submissionsOf(p)).as("submitted exactly once").isEqualTo(1);
     }
 
     @Test
-    void anUnreadableSubmitAnswerIsReconciledToo() {
+    void anUnreadableSubmitAnswerIsNeverRepeatedEither() {
         emulator().faults().malformSubmitAnswers(1);
         String p = prompt();
         JsonNode j = awaitJob(job("sandbox-image", p), Duration.ofSeconds(40));
-        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("succeeded");
+        assertThat(j.get("error").get("code").asString()).as(j.toString()).isEqualTo("ambiguous_submission");
         assertThat(submissionsOf(p)).isEqualTo(1);
+    }
+
+    @Test
+    void aSubmitTheProviderProvablyNeverReceivedIsSentAgainOnce() {
+        // The only prediction of the model since the intent is another job's: this one never arrived.
+        JsonNode before = awaitJob(job("test-lost", prompt()), Duration.ofSeconds(30));
+        assertThat(before.get("status").asString()).as(before.toString()).isEqualTo("succeeded");
+        emulator().faults().loseSubmitsBeforeAccepting(1).failListings(2);
+        String p = prompt();
+        JsonNode j = awaitJob(job("test-lost", p), Duration.ofSeconds(60));
+        assertThat(j.get("status").asString()).as(j.toString()).isEqualTo("succeeded");
+        assertThat(submissionsOf(p)).as("submitted once, after the provider's records proved the first never arrived").isEqualTo(1);
+        String remote = emulator().submissions().stream().filter(s -> p.equals(s.input().path("prompt").asString(null)))
+                .findFirst().orElseThrow().id();
+        assertThat(j.get("remote_id").asString()).isEqualTo(remote);
     }
 
     @Test
@@ -154,7 +160,7 @@ class EngineFaultTest extends KilnIntegrationTest {
         emulator().faults().failPredictions(1, 1403, "content moderation");
         JsonNode failed = awaitJob(job("sandbox-image", prompt()), Duration.ofSeconds(30));
         assertThat(failed.get("status").asString()).isEqualTo("failed");
-        assertThat(failed.get("error").get("code").asString()).isEqualTo("wavespeed_1403");
+        assertThat(failed.get("error").get("code").asString()).isEqualTo("wavespeed_failed");
         assertThat(failed.get("error").get("message").asString()).contains("content moderation");
         assertThat(failed.get("attempts").asInt()).isEqualTo(1);
     }

@@ -64,12 +64,18 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code GET /v1/predictions/{id}}, {@code POST /v1/predictions/{id}/cancel}
  *   <li>{@code GET /v1/predictions} ({@code created_after}, {@code created_before}; 100 per page, newest
  *       first, {@code next} cursor URLs)
+ *   <li>{@code POST /v1/files} (multipart {@code content}, {@code filename}, {@code type}, {@code metadata}) → 201 file
+ *       object; {@code GET /v1/files}, {@code GET|DELETE /v1/files/{id}}. A file's {@code urls.get} works as a
+ *       prediction input, as the client libraries use it (replicate-python {@code helpers.encode_json})
  *   <li>{@code GET /v1/webhooks/default/secret}, {@code GET /v1/account}
  *   <li>{@code GET /files/{id}/{i}.{ext}}: the "replicate.delivery" CDN, no auth; files and inputs are
  *       removed after {@link Config#outputTtl()} ({@code data_removed: true}), as Replicate does after an hour
  * </ul>
  * Statuses {@code starting → processing → succeeded | failed | canceled}; errors are problem details
  * {@code {title, detail, status}}; webhooks are Standard-Webhooks signed ({@code v1,<base64>}).
+ * The models Kiln's catalogue binds are checked against their own input schemas
+ * ({@link ReplicateModels}); a prediction's {@code input} does not keep data URIs, which Replicate
+ * does not store.
  */
 public final class ReplicateEmulator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicateEmulator.class.getName());
@@ -185,6 +191,8 @@ public final class ReplicateEmulator implements AutoCloseable {
     private final AtomicInteger count = new AtomicInteger();
     private final ArrayDeque<Submission> submissions = new ArrayDeque<>();
     private final BlobCache outputs = new BlobCache(64L * 1024 * 1024);
+    private final ReplicateModels models = ReplicateModels.load();
+    private final ReplicateFiles fileApi = new ReplicateFiles();
     private final SplittableRandom random;
     private final HttpClient fetcher;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -320,6 +328,14 @@ public final class ReplicateEmulator implements AutoCloseable {
             answer(ex, 200, a);
         } else if (rest.equals("webhooks/default/secret") && method.equals("GET")) {
             answer(ex, 200, Json.object().put("key", config.webhookSecret()));
+        } else if (rest.equals("files") && method.equals("POST")) {
+            fileApi.create(ex, apiUrl());
+        } else if (rest.equals("files") && method.equals("GET")) {
+            fileApi.list(ex, apiUrl());
+        } else if (seg.length == 2 && seg[0].equals("files") && method.equals("GET")) {
+            fileApi.get(ex, seg[1], apiUrl());
+        } else if (seg.length == 2 && seg[0].equals("files") && method.equals("DELETE")) {
+            fileApi.delete(ex, seg[1]);
         } else if (rest.equals("predictions") && method.equals("POST")) {
             create(ex, null);
         } else if (rest.equals("predictions") && method.equals("GET")) {
@@ -422,9 +438,19 @@ public final class ReplicateEmulator implements AutoCloseable {
                 events.add(e.asString());
             }
         }
+        ReplicateModels.Schema schema = models.find(model, version.equals("hidden") ? null : version);
+        String runtimeFailure = null;
+        if (schema != null) {
+            List<String> problems = ReplicateModels.problems(schema, input);
+            if (!problems.isEmpty()) {
+                throw new EmulatorHttp.Refused(422, problem(422, "Input validation failed", "- " + String.join("\n- ", problems) + "\n"));
+            }
+            runtimeFailure = ReplicateModels.runtimeFailure(schema, input);
+        }
         Inputs inputs = inputs(input);
         HostedJob.Spec spec = spec(input, inputs);
-        HostedJob job = createJob(model, version, input.deepCopy(), spec, webhook, events, inputs.failure, prefer);
+        String failure = inputs.failure != null ? inputs.failure : runtimeFailure;
+        HostedJob job = createJob(model, version, input, spec, webhook, events, failure, prefer);
 
         if (faults.takeSubmitDropped()) throw new EmulatorHttp.Drop();
         if (faults.takeSubmitMalformed()) {
@@ -470,6 +496,11 @@ public final class ReplicateEmulator implements AutoCloseable {
                 } catch (IllegalArgumentException ex) {
                     throw invalid(e.getKey() + ": invalid data URI");
                 }
+            } else if (s.startsWith(apiUrl() + "/files/")) {
+                // One of this emulator's own files (the Files API), read as Replicate reads its own.
+                byte[] content = fileApi.content(s.substring((apiUrl() + "/files/").length()));
+                if (content == null) failure = "Failed to download input file " + e.getKey() + ": the file does not exist or has expired";
+                else files.add(content);
             } else if (s.startsWith("http://") || s.startsWith("https://")) {
                 try {
                     HttpResponse<byte[]> r = fetcher.send(HttpRequest.newBuilder(URI.create(s)).timeout(Duration.ofSeconds(10)).GET().build(),
@@ -570,6 +601,30 @@ public final class ReplicateEmulator implements AutoCloseable {
         return n.asInt();
     }
 
+    /** A copy of the input without its data URIs: fields holding one are left out, as are array elements. */
+    static ObjectNode withoutDataUris(ObjectNode input) {
+        ObjectNode out = Json.object();
+        input.properties().forEach(e -> {
+            JsonNode v = stripped(e.getValue());
+            if (v != null) out.set(e.getKey(), v);
+        });
+        return out;
+    }
+
+    private static JsonNode stripped(JsonNode v) {
+        if (v.isString() && v.asString().startsWith("data:")) return null;
+        if (v.isArray()) {
+            ArrayNode a = Json.object().arrayNode();
+            for (JsonNode x : v) {
+                JsonNode y = stripped(x);
+                if (y != null) a.add(y);
+            }
+            return a;
+        }
+        if (v instanceof ObjectNode o) return withoutDataUris(o);
+        return v.deepCopy();
+    }
+
     private HostedJob createJob(String model, String version, ObjectNode input, HostedJob.Spec spec, String webhook,
                                 List<String> events, String inputFailure, String prefer) {
         HostedJob.Failure failure = inputFailure != null ? new HostedJob.Failure(inputFailure, false) : faults.takeFailure();
@@ -583,7 +638,10 @@ public final class ReplicateEmulator implements AutoCloseable {
             }
         }
         boolean never = faults.takeNeverComplete();
-        HostedJob j = new HostedJob(newId(), model, version, input, spec, webhook, config.latency().toNanos(), failure, never);
+        // What the prediction shows as its input: Replicate does not store data URIs (its API reference,
+        // predictions.create: "you don't need to use the file again (Replicate will not store it)").
+        HostedJob j = new HostedJob(newId(), model, version, withoutDataUris(input), spec, webhook, config.latency().toNanos(),
+                failure, never);
         jobs.put(j.id, j);
         filters.put(j.id, List.copyOf(events));
         order.addLast(j);

@@ -50,14 +50,20 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Endpoints, all JSON in the {@code {"code":200,"message":"success","data":…}} envelope:
  * <ul>
- *   <li>{@code POST /api/v3/{model path}} (flat body, optional {@code ?webhook=}) → prediction, {@code created}
+ *   <li>{@code POST /api/v3/{model path}} (flat body, optional {@code ?webhook=}) → prediction, {@code created};
+ *       the Seedream v4.5 models are checked against their own schemas ({@link WaveSpeedModels})
  *   <li>{@code GET /api/v3/predictions/{id}/result} and {@code GET /api/v3/predictions/{id}}
  *   <li>{@code POST /api/v3/predictions} → {@code {page,total,items}}, newest first
  *   <li>{@code DELETE /api/v3/predictions/{id}} → {@code {id,status:"deleted"}}; a running task is cancelled
- *   <li>{@code POST /api/v3/media/upload/binary} (multipart {@code file}) → {@code {type,download_url,filename,size}}
+ *   <li>{@code POST /api/v3/media/uploads} ({@code {filename,size,content_type?}}) → {@code {upload:{method,url,headers},
+ *       download_url}}, then {@code PUT} of the bytes to {@code upload.url} (no key, as a presigned URL)
+ *   <li>{@code POST /api/v3/media/upload/binary} (multipart {@code file}) → {@code {type,download_url,filename,size}}, the
+ *       older upload the SDKs used before
  *   <li>{@code GET /api/v3/webhook/secret}, {@code GET /api/v3/balance}
  *   <li>{@code GET /outputs/{id}/{i}.{ext}} and {@code GET /media/{token}/{name}}: the "CDN", no auth
  * </ul>
+ * Predictions carry only the documented fields: no {@code input} except in webhook bodies, no
+ * per-failure {@code code} (docs/PROVIDERS.md, "WaveSpeed").
  */
 public final class WaveSpeedEmulator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WaveSpeedEmulator.class.getName());
@@ -155,6 +161,9 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     /** One accepted submit, in arrival order: what a test checks to prove nothing was sent twice. */
     public record Submission(String id, String model, JsonNode input, String webhook, Instant at) {}
 
+    /** One file received, in arrival order; {@code via} is {@code "direct"} (announced, then PUT) or {@code "binary"}. */
+    public record Upload(String via, String filename, String contentType, int size) {}
+
     private final Config config;
     private final HttpServer server;
     private final ExecutorService executor;
@@ -165,8 +174,11 @@ public final class WaveSpeedEmulator implements AutoCloseable {
     private final ConcurrentLinkedDeque<WaveSpeedPrediction> order = new ConcurrentLinkedDeque<>();
     private final AtomicInteger count = new AtomicInteger();
     private final ArrayDeque<Submission> submissions = new ArrayDeque<>();
+    private final ConcurrentLinkedDeque<Upload> received = new ConcurrentLinkedDeque<>();
     private final BlobCache outputs;
     private final BlobCache uploads;
+    /** Direct uploads announced with {@code POST /media/uploads} whose bytes have not been PUT yet, by token. */
+    private final Map<String, Ticket> tickets = new ConcurrentHashMap<>();
     private final SplittableRandom random;
     private final AtomicBoolean closed = new AtomicBoolean();
     private WaveSpeedJournal journal;
@@ -188,18 +200,23 @@ public final class WaveSpeedEmulator implements AutoCloseable {
      */
     public static WaveSpeedEmulator start(Config config, java.nio.file.Path journal) {
         WaveSpeedEmulator e = start(config);
-        List<WaveSpeedJournal.Entry> entries = new java.util.ArrayList<>();
-        e.journal = WaveSpeedJournal.open(journal, config.maxPredictions(), entries);
-        for (WaveSpeedJournal.Entry en : entries) {
-            WaveSpeedPrediction p = new WaveSpeedPrediction(en.id(), en.model(), en.input(), en.spec(), en.webhook(), en.createdAt(),
-                    en.latency().toNanos(), en.failure(), en.never());
-            if (en.cancelled()) p.cancel();
-            e.predictions.put(p.id, p);
-            e.order.addLast(p);
-            e.count.incrementAndGet();
-            if (p.webhook != null && !p.terminal()) e.webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(e.json(p)));
+        try {
+            List<WaveSpeedJournal.Entry> entries = new java.util.ArrayList<>();
+            e.journal = WaveSpeedJournal.open(journal, config.maxPredictions(), entries);
+            for (WaveSpeedJournal.Entry en : entries) {
+                WaveSpeedPrediction p = new WaveSpeedPrediction(en.id(), en.model(), en.input(), en.spec(), en.webhook(), en.createdAt(),
+                        en.latency().toNanos(), en.failure(), en.never());
+                if (en.cancelled()) p.cancel();
+                e.predictions.put(p.id, p);
+                e.order.addLast(p);
+                e.count.incrementAndGet();
+                if (p.webhook != null && !p.terminal()) e.webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(e.webhookBody(p)));
+            }
+            return e;
+        } catch (RuntimeException ex) {
+            e.close(); // never leave a listening server behind a failed start
+            throw ex;
         }
-        return e;
     }
 
     /** Starts an emulator; close it when done. */
@@ -228,11 +245,27 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         return faults;
     }
 
+    /** Whether the journal's last write failed (tasks since then will not outlive a restart); false without a journal. */
+    public boolean journalFailing() {
+        WaveSpeedJournal j = journal;
+        return j != null && j.failing();
+    }
+
     /** Accepted submits so far, oldest first (at most {@link Config#maxPredictions()} remembered). */
     public List<Submission> submissions() {
         synchronized (submissions) {
             return List.copyOf(submissions);
         }
+    }
+
+    /** Files uploaded so far, oldest first (the newest 1,000). */
+    public List<Upload> uploads() {
+        return List.copyOf(received);
+    }
+
+    private void received(Upload u) {
+        received.addLast(u);
+        while (received.size() > 1000) received.pollFirst();
     }
 
     /** The current status of a task ({@code created}, {@code processing}, {@code completed}, {@code failed}, {@code cancelled}), or null if unknown. */
@@ -314,6 +347,11 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             media(ex, path.substring("/media/".length()));
             return;
         }
+        if (path.startsWith("/upload/")) {
+            requireMethod(method, "PUT");
+            put(ex, path.substring("/upload/".length()));
+            return;
+        }
         if (!path.startsWith("/api/v3/")) {
             answer(ex, 404, envelope(404, "not found"));
             return;
@@ -343,6 +381,10 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             case "media/upload/binary" -> {
                 requireMethod(method, "POST");
                 upload(ex);
+            }
+            case "media/uploads" -> {
+                requireMethod(method, "POST");
+                uploadTicket(ex);
             }
             default -> {
                 if (rest.startsWith("predictions/")) {
@@ -393,10 +435,24 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             answer(ex, 500, envelope(500, "Internal server error"));
             return;
         }
+        if (faults.takeSubmitLost()) throw new Drop();
         if (model.isBlank() || model.endsWith("/")) throw new BadInput("model path missing");
         ObjectNode input = jsonObject(raw, false);
         String webhook = queryParam(ex, "webhook");
         WaveSpeedPrediction.Spec spec = spec(model, input);
+        WaveSpeedPrediction.Failure unreadable = null;
+        if (spec.width() == 0) {
+            // An edit without size follows its first image, which WaveSpeed fetches; one it cannot fetch fails the task.
+            int[] size = null;
+            String first = input.path("images").path(0).asString("");
+            try {
+                size = inputSize(first);
+            } catch (RuntimeException e) {
+                unreadable = new WaveSpeedPrediction.Failure(1402, "media url not accessible: " + abbreviate(first));
+            }
+            int[] out = size == null ? new int[] {2048, 2048} : WaveSpeedModels.followInput(size[0], size[1]);
+            spec = new WaveSpeedPrediction.Spec(spec.prompt(), spec.seed(), out[0], out[1], spec.count(), spec.format(), spec.base64());
+        }
         if (webhook != null) {
             if (spec.base64()) {
                 ObjectNode err = Json.object();
@@ -414,7 +470,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
                 throw new BadInput("invalid webhook url");
             }
         }
-        WaveSpeedPrediction p = create(model, input, spec, webhook);
+        WaveSpeedPrediction p = create(model, input, spec, webhook, unreadable);
 
         if (faults.takeSubmitDropped()) throw new Drop();
         if (faults.takeSubmitMalformed()) {
@@ -424,7 +480,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         }
         boolean sync = input.path("enable_sync_mode").asBoolean(false);
         if (!sync) {
-            answer(ex, 200, success(json(p, true)));
+            answer(ex, 200, success(json(p, true, false)));
             return;
         }
         long wait = p.nanosUntilReady();
@@ -432,6 +488,7 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         Thread.sleep(Duration.ofNanos(wait < 0 ? cap : Math.min(wait, cap)));
         ObjectNode data = json(p);
         if (!p.terminal()) {
+            // The one place a numeric code appears in data: the SDKs test for it (wavespeed-python client.py, _format_sync_mode_error).
             data.put("status", WaveSpeedPrediction.PROCESSING);
             data.put("code", 5004);
             data.put("error", "Sync mode timed out after " + config.syncTimeout().toSeconds()
@@ -442,6 +499,23 @@ public final class WaveSpeedEmulator implements AutoCloseable {
 
     /** Validates the flat model input the way WaveSpeed's models do, and takes what to render. */
     private WaveSpeedPrediction.Spec spec(String model, ObjectNode in) {
+        WaveSpeedModels.Schema schema = WaveSpeedModels.find(model);
+        if (schema != null) {
+            WaveSpeedModels.Asked asked;
+            try {
+                asked = WaveSpeedModels.check(schema, in);
+            } catch (IllegalArgumentException e) {
+                throw new BadInput(e.getMessage());
+            }
+            long seed;
+            synchronized (random) {
+                seed = random.nextInt(Integer.MAX_VALUE); // these models take no seed
+            }
+            String prompt = asked.prompt();
+            for (String url : asked.images()) prompt += " | " + abbreviate(url);
+            return new WaveSpeedPrediction.Spec(prompt, seed, asked.width(), asked.height(), 1, "jpeg",
+                    bool(in, "enable_base64_output"));
+        }
         JsonNode prompt = in.get("prompt");
         if (prompt == null || !prompt.isString() || prompt.asString().isBlank()) throw new BadInput("prompt is required");
 
@@ -534,8 +608,48 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         return n.asBoolean();
     }
 
-    private WaveSpeedPrediction create(String model, ObjectNode input, WaveSpeedPrediction.Spec spec, String webhook) {
-        WaveSpeedPrediction.Failure failure = faults.takeFailure();
+    /** The width and height of an input image: one uploaded here, a data URI, or one fetched from its URL. */
+    private int[] inputSize(String url) {
+        byte[] bytes;
+        String prefix = baseUrl + "/media/";
+        if (url.startsWith(prefix)) {
+            String rest = url.substring(prefix.length());
+            int slash = rest.indexOf('/');
+            BlobCache.Blob b = slash < 0 ? null : uploads.get(rest.substring(0, slash));
+            if (b == null) throw new IllegalArgumentException("no such upload");
+            bytes = b.bytes();
+        } else if (url.startsWith("data:")) {
+            bytes = Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1));
+        } else {
+            try (java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5)).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()) {
+                var r = client.send(java.net.http.HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() / 100 != 2) throw new IllegalArgumentException("HTTP " + r.statusCode());
+                bytes = r.body();
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalArgumentException(e);
+            }
+        }
+        try {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+            if (img == null) throw new IllegalArgumentException("not an image");
+            return new int[] {img.getWidth(), img.getHeight()};
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+    }
+
+    private WaveSpeedPrediction create(String model, ObjectNode input, WaveSpeedPrediction.Spec spec, String webhook,
+                                       WaveSpeedPrediction.Failure inputFailure) {
+        WaveSpeedPrediction.Failure failure = inputFailure != null ? inputFailure : faults.takeFailure();
         if (failure == null && config.failRate() > 0) {
             synchronized (random) {
                 if (random.nextDouble() < config.failRate()) {
@@ -567,19 +681,25 @@ public final class WaveSpeedEmulator implements AutoCloseable {
             submissions.addLast(new Submission(p.id, model, input.deepCopy(), webhook, p.createdAt));
             if (submissions.size() > config.maxPredictions()) submissions.removeFirst();
         }
-        if (webhook != null) webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(json(p)));
+        if (webhook != null) webhooks.schedule(p, () -> Json.MAPPER.writeValueAsBytes(webhookBody(p)));
         return p;
     }
 
+    /** The prediction as results and list items show it (no {@code input}). */
     private ObjectNode json(WaveSpeedPrediction p) {
-        return json(p, false);
+        return json(p, false, false);
     }
 
-    private ObjectNode json(WaveSpeedPrediction p, boolean asSubmitted) {
+    /** The webhook body: the prediction with its {@code input}, as wavespeed.ai/docs/how-to-use-webhooks shows it. */
+    private ObjectNode webhookBody(WaveSpeedPrediction p) {
+        return json(p, false, true);
+    }
+
+    private ObjectNode json(WaveSpeedPrediction p, boolean asSubmitted, boolean withInput) {
         if (!p.spec.base64()) {
-            return p.toJson(baseUrl, i -> baseUrl + "/outputs/" + p.id + "/" + p.outputName(i), asSubmitted);
+            return p.toJson(baseUrl, i -> baseUrl + "/outputs/" + p.id + "/" + p.outputName(i), asSubmitted, withInput);
         }
-        return p.toJson(baseUrl, i -> Base64.getEncoder().encodeToString(render(p, i)), asSubmitted);
+        return p.toJson(baseUrl, i -> Base64.getEncoder().encodeToString(render(p, i)), asSubmitted, withInput);
     }
 
     private byte[] render(WaveSpeedPrediction p, int i) {
@@ -707,6 +827,112 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         send(ex, 200, b.contentType(), b.bytes(), Map.of());
     }
 
+    /** A direct upload waiting for its {@code PUT}. */
+    private record Ticket(String name, String contentType, long size, Instant expires) {}
+
+    private static final Duration TICKET_LIFETIME = Duration.ofHours(1);
+    private static final int MAX_TICKETS = 10_000;
+
+    /**
+     * {@code POST /api/v3/media/uploads}: the upload the current SDKs use (wavespeed-python
+     * {@code Client.upload}, wavespeed-java {@code Client.upload}). The answer tells the client where
+     * to {@code PUT} the bytes and where they will be served.
+     */
+    private void uploadTicket(HttpExchange ex) throws IOException {
+        ObjectNode q = jsonObject(readBody(ex, MAX_JSON), false);
+        if (faults.takeDirectUploadMissing()) {
+            answer(ex, 404, envelope(404, "not found"));
+            return;
+        }
+        JsonNode fn = q.get("filename");
+        if (fn == null || !fn.isString() || fn.asString().isBlank() || fn.asString().length() > 255) {
+            throw new BadInput("filename is required (at most 255 characters)");
+        }
+        JsonNode sz = q.get("size");
+        if (sz == null || !sz.isIntegralNumber() || sz.asLong() <= 0) throw new BadInput("size must be a positive integer (bytes)");
+        JsonNode ct = q.get("content_type");
+        if (ct != null && !ct.isNull() && !ct.isString()) throw new BadInput("content_type must be a string");
+        String name = safeName(fn.asString());
+        String contentType = ct != null && ct.isString() ? ct.asString() : guessType(name);
+        String type = typeOf(contentType);
+        if (type == null) throw new BadInput("unsupported file type");
+        long limit = limitOf(type);
+        if (sz.asLong() > limit) throw new BadInput(type + " files are limited to " + (limit >> 20) + " MB");
+        Instant now = Instant.now();
+        tickets.values().removeIf(t -> t.expires().isBefore(now));
+        if (tickets.size() >= MAX_TICKETS) throw new BadInput(429, "too many uploads in progress");
+        String token = newId();
+        tickets.put(token, new Ticket(name, contentType, sz.asLong(), now.plus(TICKET_LIFETIME)));
+        ObjectNode d = Json.object();
+        ObjectNode upload = d.putObject("upload");
+        upload.put("method", "PUT");
+        upload.put("url", baseUrl + "/upload/" + token);
+        upload.putObject("headers").put("Content-Type", contentType);
+        d.put("download_url", baseUrl + "/media/" + token + "/" + URLEncoder.encode(name, StandardCharsets.UTF_8));
+        answer(ex, 200, success(d));
+    }
+
+    /**
+     * {@code PUT /upload/{token}}: the presigned storage URL of a direct upload. Like a presigned
+     * object-store URL it takes no API key (a request that sends one is refused, as S3 refuses a
+     * second auth mechanism), and the signed {@code Content-Type} must match.
+     */
+    private void put(HttpExchange ex, String token) throws IOException {
+        Ticket t = tickets.get(token);
+        if (t == null || t.expires().isBefore(Instant.now())) {
+            answer(ex, 403, envelope(403, "upload URL unknown or expired"));
+            return;
+        }
+        if (ex.getRequestHeaders().getFirst("Authorization") != null) {
+            answer(ex, 400, envelope(400, "only one auth mechanism allowed; the upload URL is already signed"));
+            return;
+        }
+        String ct = ex.getRequestHeaders().getFirst("Content-Type");
+        if (ct == null || !ct.equalsIgnoreCase(t.contentType())) {
+            answer(ex, 403, envelope(403, "signature does not match: Content-Type must be " + t.contentType()));
+            return;
+        }
+        byte[] body = readBody(ex, MAX_UPLOAD);
+        if (body.length != t.size()) {
+            answer(ex, 400, envelope(400, "the upload has " + body.length + " bytes; " + t.size() + " were announced"));
+            return;
+        }
+        tickets.remove(token);
+        uploads.put(token, new BlobCache.Blob(body, t.contentType(), t.name()));
+        received(new Upload("direct", t.name(), t.contentType(), body.length));
+        send(ex, 200, "text/plain", new byte[0], Map.of());
+    }
+
+    private static String safeName(String name) {
+        String n = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1).replaceAll("[^A-Za-z0-9._-]", "_");
+        return n.isEmpty() ? "upload" : n;
+    }
+
+    private static String guessType(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        if (n.endsWith(".png")) return "image/png";
+        if (n.endsWith(".jpg") || n.endsWith(".jpeg")) return "image/jpeg";
+        if (n.endsWith(".webp")) return "image/webp";
+        if (n.endsWith(".gif")) return "image/gif";
+        if (n.endsWith(".mp4")) return "video/mp4";
+        return "application/octet-stream";
+    }
+
+    private static String typeOf(String contentType) {
+        String ct = contentType.toLowerCase(Locale.ROOT);
+        for (String t : new String[] {"image", "video", "audio"}) if (ct.startsWith(t + "/")) return t;
+        return null;
+    }
+
+    /** Per-type upload limits (wavespeed.ai/docs upload-files): 20 MB images, 100 MB videos, 50 MB audio. */
+    private static long limitOf(String type) {
+        return switch (type) {
+            case "image" -> 20L << 20;
+            case "audio" -> 50L << 20;
+            default -> 100L << 20;
+        };
+    }
+
     private void upload(HttpExchange ex) throws IOException {
         byte[] raw = readBody(ex, MAX_UPLOAD);
         List<Multipart.Part> parts;
@@ -718,18 +944,14 @@ public final class WaveSpeedEmulator implements AutoCloseable {
         Multipart.Part file = parts.stream().filter(p -> "file".equals(p.name())).findFirst()
                 .orElseThrow(() -> new BadInput("file is required"));
         String type = mediaType(file);
-        long limit = switch (type) {
-            case "image" -> 20L << 20;
-            case "audio" -> 50L << 20;
-            default -> 100L << 20;
-        };
+        long limit = limitOf(type);
         if (file.body().length == 0) throw new BadInput("file is empty");
         if (file.body().length > limit) throw new BadInput(type + " files are limited to " + (limit >> 20) + " MB");
-        String name = file.filename() == null || file.filename().isBlank() ? "upload" : file.filename();
-        name = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1).replaceAll("[^A-Za-z0-9._-]", "_");
+        String name = safeName(file.filename() == null || file.filename().isBlank() ? "upload" : file.filename());
         String contentType = file.contentType() != null ? file.contentType() : "application/octet-stream";
         String token = newId();
         uploads.put(token, new BlobCache.Blob(file.body(), contentType, name));
+        received(new Upload("binary", name, contentType, file.body().length));
         ObjectNode d = Json.object();
         d.put("type", type);
         d.put("download_url", baseUrl + "/media/" + token + "/" + URLEncoder.encode(name, StandardCharsets.UTF_8));

@@ -17,6 +17,7 @@ public final class WaveSpeedFaults {
     private final Counter submitServerError = new Counter();
     private final Counter submitMalformed = new Counter();
     private final Counter submitDropped = new Counter();
+    private final Counter submitLost = new Counter();
     private final Counter pollServerError = new Counter();
     private final Counter pollRateLimited = new Counter();
     private final Counter neverComplete = new Counter();
@@ -27,6 +28,7 @@ public final class WaveSpeedFaults {
     private final Counter webhookForged = new Counter();
     private final Counter requestDelayed = new Counter();
     private final Counter listServerError = new Counter();
+    private final Counter directUploadMissing = new Counter();
     private volatile Duration submitRetryAfter = Duration.ofSeconds(1);
     private volatile Duration pollRetryAfter = Duration.ofSeconds(1);
     private volatile int failCode = 5000;
@@ -63,6 +65,15 @@ public final class WaveSpeedFaults {
         return this;
     }
 
+    /**
+     * The next {@code n} submits are read but lost before they create anything, and the connection
+     * is closed without an answer: ambiguous to the client, yet WaveSpeed never received the task.
+     */
+    public WaveSpeedFaults loseSubmitsBeforeAccepting(int n) {
+        submitLost.set(n);
+        return this;
+    }
+
     /** The next {@code n} prediction listings ({@code POST /api/v3/predictions}) answer HTTP 500. */
     public WaveSpeedFaults failListings(int n) {
         listServerError.set(n);
@@ -89,8 +100,9 @@ public final class WaveSpeedFaults {
     }
 
     /**
-     * The next {@code n} accepted predictions end {@code failed} with this task error code (1403:
-     * task execution failed, 5000: internal, 5003: unavailable...), whatever the fail rate says.
+     * The next {@code n} accepted predictions end {@code failed} with this {@code error} text,
+     * whatever the fail rate says. {@code code} (1403: task execution failed, 5000: internal, ...)
+     * is only remembered in the journal: failed results carry the text alone.
      */
     public WaveSpeedFaults failPredictions(int n, int code, String message) {
         failCode = code;
@@ -130,11 +142,20 @@ public final class WaveSpeedFaults {
         return this;
     }
 
+    /**
+     * The next {@code n} direct-upload requests ({@code POST /api/v3/media/uploads}) answer 404, as a
+     * deployment without that endpoint would: clients fall back to {@code /media/upload/binary}.
+     */
+    public WaveSpeedFaults refuseDirectUploads(int n) {
+        directUploadMissing.set(n);
+        return this;
+    }
+
     /** Disarms every fault. */
     public void reset() {
-        for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped,
+        for (Counter c : new Counter[] {submitRateLimited, submitServerError, submitMalformed, submitDropped, submitLost,
                 pollServerError, pollRateLimited, neverComplete, failPrediction, outputExpired, webhookDropped,
-                webhookDuplicated, webhookForged, requestDelayed, listServerError}) {
+                webhookDuplicated, webhookForged, requestDelayed, listServerError, directUploadMissing}) {
             c.set(0);
         }
     }
@@ -145,8 +166,10 @@ public final class WaveSpeedFaults {
     boolean takeSubmitServerError() { return submitServerError.take(); }
     boolean takeSubmitMalformed() { return submitMalformed.take(); }
     boolean takeSubmitDropped() { return submitDropped.take(); }
+    boolean takeSubmitLost() { return submitLost.take(); }
     boolean takePollServerError() { return pollServerError.take(); }
     boolean takeListServerError() { return listServerError.take(); }
+    boolean takeDirectUploadMissing() { return directUploadMissing.take(); }
     Duration takePollRateLimit() { return pollRateLimited.take() ? pollRetryAfter : null; }
     boolean takeNeverComplete() { return neverComplete.take(); }
     boolean takeOutputExpired() { return outputExpired.take(); }

@@ -20,7 +20,11 @@ final class WaveSpeedPrediction {
     static final String FAILED = "failed";
     static final String CANCELLED = "cancelled";
 
-    /** A task error as WaveSpeed reports it: numeric {@code code} next to {@code error}. */
+    /**
+     * Why a task fails. WaveSpeed's failed results carry only the {@code error} text (docs/PROVIDERS.md,
+     * "WaveSpeed"); {@code code} is the emulator's own record of the error code a test asked for (kept in
+     * the journal), never sent.
+     */
     record Failure(int code, String message) {}
 
     /**
@@ -111,18 +115,23 @@ final class WaveSpeedPrediction {
     }
 
     /**
-     * The prediction object of the v3 API (submit, result, list item and webhook body).
+     * The prediction object of the v3 API (submit, result, list item and webhook body), with the
+     * fields WaveSpeed documents for it: {@code id, model, outputs, urls.get, has_nsfw_contents,
+     * status, created_at, error, timings, executionTime}. Only the webhook body also carries the
+     * {@code input} (wavespeed.ai/docs/how-to-use-webhooks); results and list items do not
+     * (wavespeed.ai/docs/shared/api-result, wavespeed.ai/docs/predictions-api).
      *
      * @param outputs the output for index i: a URL, or naked base64 in base64 mode
      * @param asSubmitted answer as at creation: an async submit always says {@code created}, even
      *     for a task that is already done
+     * @param withInput whether to include {@code input} (the webhook body)
      */
-    ObjectNode toJson(String baseUrl, IntFunction<String> outputs, boolean asSubmitted) {
+    ObjectNode toJson(String baseUrl, IntFunction<String> outputs, boolean asSubmitted, boolean withInput) {
         String status = asSubmitted ? CREATED : status();
         ObjectNode o = Json.object();
         o.put("id", id);
         o.put("model", model);
-        o.set("input", input);
+        if (withInput) o.set("input", input);
         ArrayNode out = o.putArray("outputs");
         ArrayNode nsfw = Json.object().arrayNode();
         if (status.equals(COMPLETED)) {
@@ -139,7 +148,6 @@ final class WaveSpeedPrediction {
         long ms = finished ? Math.max(0, (readyAtNanos - createdNanos) / 1_000_000) : 0;
         if (status.equals(FAILED)) {
             o.put("error", failure.message());
-            o.put("code", failure.code());
         } else if (status.equals(CANCELLED)) {
             o.put("error", "task cancelled");
         } else {

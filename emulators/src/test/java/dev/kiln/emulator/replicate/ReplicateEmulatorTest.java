@@ -126,4 +126,131 @@ class ReplicateEmulatorTest {
             assertThat(http.get(file.substring(e.baseUrl().length())).status()).isEqualTo(404);
         }
     }
+
+    private static byte[] png(int w, int h) {
+        return dev.kiln.emulator.render.SandboxRenderer.render("input", 1, w, h, "png");
+    }
+
+    private static String dataUri(byte[] png) {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+    }
+
+    @Test
+    void theCataloguesModelsRefuseWhatTheirSchemasRefuseWith422() {
+        try (ReplicateEmulator e = ReplicateEmulator.start(ReplicateEmulator.Config.defaults())) {
+            Http http = new Http(e.baseUrl());
+            String esrgan = "nightmareai/real-esrgan:f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa";
+            String[][] refused = {
+                    {"/v1/models/black-forest-labs/flux-schnell/predictions", "{\"input\":{\"prompt\":\"p\",\"width\":512}}",
+                            "- input: Additional property width is not allowed"},
+                    {"/v1/models/black-forest-labs/flux-schnell/predictions", "{\"input\":{\"prompt\":\"p\",\"num_outputs\":5}}",
+                            "- input.num_outputs: Must be less than or equal to 4"},
+                    {"/v1/models/black-forest-labs/flux-schnell/predictions", "{\"input\":{\"prompt\":\"p\",\"megapixels\":\"0.5\"}}",
+                            "input.megapixels must be one of the following: \"1\", \"0.25\""},
+                    {"/v1/models/black-forest-labs/flux-schnell/predictions", "{\"input\":{\"aspect_ratio\":\"1:1\"}}",
+                            "- input: prompt is required"},
+                    {"/v1/models/google/nano-banana/predictions", "{\"input\":{\"prompt\":\"p\",\"output_format\":\"webp\"}}",
+                            "input.output_format must be one of the following"},
+                    {"/v1/models/google/nano-banana/predictions", "{\"input\":{\"prompt\":\"p\",\"image_input\":[\"file.png\"]}}",
+                            "- input.image_input.0: Does not match format 'uri'"},
+                    {"/v1/predictions", "{\"version\":\"" + esrgan + "\",\"input\":{\"image\":\"" + dataUri(png(8, 8)) + "\",\"scale\":11}}",
+                            "- input.scale: Must be less than or equal to 10"},
+                    {"/v1/predictions", "{\"version\":\"" + esrgan + "\",\"input\":{\"image\":\"" + dataUri(png(8, 8)) + "\",\"face_enhance\":\"yes\"}}",
+                            "- input.face_enhance: Invalid type. Expected: boolean, given: string"},
+                    {"/v1/predictions", "{\"version\":\"f74986db0355b58403ed20963af156525e2891ea3c2d499bfbfb2a28cd87c5d7\",\"input\":{\"resolution\":\"\"}}",
+                            "- input: image is required"}};
+            for (String[] c : refused) {
+                Http.Answer a = send(http, "POST", c[0], null, c[1], Map.of());
+                assertThat(a.status()).as(c[1]).isEqualTo(422);
+                assertThat(a.json().path("title").asString()).isEqualTo("Input validation failed");
+                assertThat(a.json().path("detail").asString()).as(c[1]).contains(c[2]);
+            }
+            assertThat(e.submissions()).isEmpty();
+            // A model the emulator has no schema for takes anything, as before.
+            assertThat(send(http, "POST", "/v1/models/acme/any/predictions", null, "{\"input\":{\"whatever\":1}}", Map.of()).status())
+                    .isEqualTo(201);
+        }
+    }
+
+    @Test
+    void birefnetRunsItsResolutionAsItsPredictPyDoes() {
+        try (ReplicateEmulator e = ReplicateEmulator.start(ReplicateEmulator.Config.defaults())) {
+            Http http = new Http(e.baseUrl());
+            String version = "men1scus/birefnet:f74986db0355b58403ed20963af156525e2891ea3c2d499bfbfb2a28cd87c5d7";
+            String image = dataUri(png(40, 30));
+            for (String[] c : new String[][] {{"abc", "invalid literal for int()"}, {"16x16", "dsize.empty()"}, {"1024x1024x3", "dsize.empty()"}}) {
+                Http.Answer a = send(http, "POST", "/v1/predictions", null,
+                        "{\"version\":\"" + version + "\",\"input\":{\"image\":\"" + image + "\",\"resolution\":\"" + c[0] + "\"}}",
+                        Map.of("Prefer", "wait=5"));
+                assertThat(a.status()).as("the schema lets any text through").isEqualTo(201);
+                assertThat(a.json().path("status").asString()).isEqualTo("failed");
+                assertThat(a.json().path("error").asString()).contains(c[1]);
+            }
+            Http.Answer ok = send(http, "POST", "/v1/predictions", null,
+                    "{\"version\":\"" + version + "\",\"input\":{\"image\":\"" + image + "\",\"resolution\":\"1000x700\"}}",
+                    Map.of("Prefer", "wait=5"));
+            assertThat(ok.json().path("status").asString()).isEqualTo("succeeded");
+        }
+    }
+
+    @Test
+    void dataUrisAreNotKeptInThePredictionsInput() {
+        try (ReplicateEmulator e = ReplicateEmulator.start(ReplicateEmulator.Config.defaults())) {
+            Http http = new Http(e.baseUrl());
+            String image = dataUri(png(8, 8));
+            JsonNode p = send(http, "POST", "/v1/models/google/nano-banana/predictions", null,
+                    "{\"input\":{\"prompt\":\"p\",\"image_input\":[\"" + image + "\",\"https://example.org/a.png\"]}}", Map.of()).json();
+            assertThat(p.path("input").path("prompt").asString()).isEqualTo("p");
+            assertThat(p.path("input").path("image_input").toString()).doesNotContain("data:").contains("https://example.org/a.png");
+            JsonNode listed = send(http, "GET", "/v1/predictions", null, null, Map.of()).json().path("results").get(0);
+            assertThat(listed.path("input").toString()).doesNotContain("data:");
+            assertThat(e.submissions().getFirst().input().toString()).as("what was sent").contains("data:image/png");
+        }
+    }
+
+    @Test
+    void theFilesApiStoresAFileWhoseUrlWorksAsAnInput() {
+        try (ReplicateEmulator e = ReplicateEmulator.start(ReplicateEmulator.Config.defaults().withApiToken("tok"))) {
+            Http http = new Http(e.baseUrl());
+            byte[] img = png(48, 24);
+            String boundary = "b0und";
+            byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"content\"; filename=\"in.png\"\r\n"
+                    + "Content-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            byte[] tail = ("\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"job\":\"j1\"}\r\n--"
+                    + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+            byte[] body = new byte[head.length + img.length + tail.length];
+            System.arraycopy(head, 0, body, 0, head.length);
+            System.arraycopy(img, 0, body, head.length, img.length);
+            System.arraycopy(tail, 0, body, head.length + img.length, tail.length);
+            HttpRequest.Builder upload = HttpRequest.newBuilder(http.uri("/v1/files")).header("Authorization", "Bearer tok")
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            Http.Answer created = http.send(upload.build());
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            JsonNode f = created.json();
+            assertThat(f.path("content_type").asString()).isEqualTo("image/png");
+            assertThat(f.path("size").asInt()).isEqualTo(img.length);
+            assertThat(f.path("checksums").path("sha256").asString()).hasSize(64);
+            assertThat(f.path("metadata").path("job").asString()).isEqualTo("j1");
+            assertThat(Instant.parse(f.path("expires_at").asString())).isAfter(Instant.parse(f.path("created_at").asString()));
+            String url = f.path("urls").path("get").asString();
+            assertThat(url).isEqualTo(e.apiUrl() + "/files/" + f.path("id").asString());
+            assertThat(send(http, "GET", "/v1/files/" + f.path("id").asString(), "Bearer tok", null, Map.of()).json().path("id").asString())
+                    .isEqualTo(f.path("id").asString());
+            assertThat(http.send(HttpRequest.newBuilder(http.uri("/v1/files")).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary).build()).status()).as("needs the token").isEqualTo(401);
+
+            JsonNode p = send(http, "POST", "/v1/predictions", "Bearer tok", "{\"version\":\"nightmareai/real-esrgan:"
+                    + "f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa\",\"input\":{\"image\":\"" + url + "\",\"scale\":2}}",
+                    Map.of("Prefer", "wait=5")).json();
+            assertThat(p.path("status").asString()).as(p.toString()).isEqualTo("succeeded");
+            assertThat(p.path("input").path("image").asString()).as("a file URL is kept in the input").isEqualTo(url);
+
+            assertThat(send(http, "DELETE", "/v1/files/" + f.path("id").asString(), "Bearer tok", null, Map.of()).status()).isEqualTo(204);
+            JsonNode gone = send(http, "POST", "/v1/predictions", "Bearer tok", "{\"version\":\"nightmareai/real-esrgan:"
+                    + "f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa\",\"input\":{\"image\":\"" + url + "\"}}",
+                    Map.of("Prefer", "wait=5")).json();
+            assertThat(gone.path("status").asString()).isEqualTo("failed");
+            assertThat(gone.path("error").asString()).contains("Failed to download input file image");
+        }
+    }
 }

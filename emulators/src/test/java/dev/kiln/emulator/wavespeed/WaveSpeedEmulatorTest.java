@@ -48,19 +48,23 @@ class WaveSpeedEmulatorTest {
         return call("POST", "/api/v3/" + model, body);
     }
 
+    /** The fields WaveSpeed documents for a prediction (wavespeed.ai/docs/shared/api-result, predictions-api): no input, no code. */
+    private static final java.util.Set<String> DOCUMENTED = java.util.Set.of("id", "model", "outputs", "urls", "has_nsfw_contents",
+            "status", "created_at", "error", "timings", "executionTime");
+
     @Test
     void submitAnswersACreatedPredictionInTheEnvelope() throws Exception {
-        Answer a = submit("bytedance/seedream-v4.5", "{\"prompt\":\"a fox\",\"size\":\"64*64\",\"seed\":3}");
+        Answer a = submit("kiln/sandbox-image", "{\"prompt\":\"a fox\",\"size\":\"64*64\",\"seed\":3}");
 
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.json().path("code").asInt()).isEqualTo(200);
         assertThat(a.json().path("message").asString()).isEqualTo("success");
         JsonNode p = a.json().path("data");
         assertThat(p.path("id").asString()).matches("[0-9a-f]{32}");
-        assertThat(p.path("model").asString()).isEqualTo("bytedance/seedream-v4.5");
+        assertThat(p.path("model").asString()).isEqualTo("kiln/sandbox-image");
         assertThat(p.path("status").asString()).isEqualTo("created");
         assertThat(p.path("outputs").isArray() && p.path("outputs").isEmpty()).isTrue();
-        assertThat(p.path("input").path("prompt").asString()).isEqualTo("a fox");
+        assertThat(p.propertyNames()).as("submit answers carry no input").isSubsetOf(DOCUMENTED);
         assertThat(p.path("urls").path("get").asString()).isEqualTo(emulator.baseUrl() + "/api/v3/predictions/" + p.path("id").asString() + "/result");
         assertThat(p.path("error").asString()).isEmpty();
         assertThat(p.has("has_nsfw_contents") && p.has("timings") && p.has("executionTime")).isTrue();
@@ -68,6 +72,7 @@ class WaveSpeedEmulatorTest {
 
         JsonNode result = call("GET", "/api/v3/predictions/" + p.path("id").asString() + "/result", null).json().path("data");
         assertThat(result.path("status").asString()).isEqualTo("completed");
+        assertThat(result.propertyNames()).as("results carry no input").isSubsetOf(DOCUMENTED);
         assertThat(result.path("outputs").get(0).asString()).endsWith("/0.png");
         assertThat(result.path("has_nsfw_contents").get(0).asBoolean()).isFalse();
         JsonNode alias = call("GET", "/api/v3/predictions/" + p.path("id").asString(), null).json().path("data");
@@ -173,10 +178,12 @@ class WaveSpeedEmulatorTest {
         JsonNode page1 = call("POST", "/api/v3/predictions", "{\"page\":1,\"page_size\":2}").json().path("data");
         assertThat(page1.path("total").asInt()).isEqualTo(5);
         assertThat(page1.path("items").size()).isEqualTo(2);
-        assertThat(page1.path("items").get(0).path("input").path("prompt").asString()).isEqualTo("p4");
+        String[] ids = emulator.submissions().stream().map(WaveSpeedEmulator.Submission::id).toArray(String[]::new);
+        assertThat(page1.path("items").get(0).path("id").asString()).isEqualTo(ids[4]);
+        assertThat(page1.path("items").get(0).propertyNames()).as("list items carry no input").isSubsetOf(DOCUMENTED);
         JsonNode page3 = call("POST", "/api/v3/predictions", "{\"page\":3,\"page_size\":2}").json().path("data");
         assertThat(page3.path("items").size()).isEqualTo(1);
-        assertThat(page3.path("items").get(0).path("input").path("prompt").asString()).isEqualTo("p0");
+        assertThat(page3.path("items").get(0).path("id").asString()).isEqualTo(ids[0]);
 
         JsonNode odd = call("POST", "/api/v3/predictions", "{\"model\":\"m/odd\",\"status\":\"completed\",\"created_after\":\""
                 + start.minusSeconds(1) + "\"}").json().path("data");
@@ -223,6 +230,105 @@ class WaveSpeedEmulatorTest {
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(back.body()).isEqualTo(png);
         assertThat(back.headers().firstValue("content-type")).hasValue("image/png");
+    }
+
+    @Test
+    void directUploadsAnnounceThenPutThenServe() throws Exception {
+        byte[] png = dev.kiln.emulator.render.SandboxRenderer.render("u", 1, 8, 8, "png");
+        JsonNode ticket = call("POST", "/api/v3/media/uploads",
+                "{\"filename\":\"in put.png\",\"size\":" + png.length + ",\"content_type\":\"image/png\"}").json();
+        assertThat(ticket.path("code").asInt()).isEqualTo(200);
+        JsonNode upload = ticket.path("data").path("upload");
+        assertThat(upload.path("method").asString()).isEqualTo("PUT");
+        assertThat(upload.path("headers").path("Content-Type").asString()).isEqualTo("image/png");
+        String downloadUrl = ticket.path("data").path("download_url").asString();
+        assertThat(client.send(HttpRequest.newBuilder(URI.create(downloadUrl)).build(), HttpResponse.BodyHandlers.ofByteArray())
+                .statusCode()).as("nothing to serve before the PUT").isEqualTo(404);
+
+        HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(upload.path("url").asString()))
+                .header("Content-Type", "image/png").PUT(HttpRequest.BodyPublishers.ofByteArray(png));
+        HttpResponse<String> withKey = client.send(HttpRequest.newBuilder(URI.create(upload.path("url").asString()))
+                .header("Content-Type", "image/png").header("Authorization", "Bearer " + KEY)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(png)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(withKey.statusCode()).as("a presigned URL takes no key").isEqualTo(400);
+        HttpResponse<String> wrongType = client.send(HttpRequest.newBuilder(URI.create(upload.path("url").asString()))
+                .header("Content-Type", "image/jpeg").PUT(HttpRequest.BodyPublishers.ofByteArray(png)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongType.statusCode()).as("the signed content type must match").isEqualTo(403);
+        assertThat(client.send(put.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+        HttpResponse<byte[]> back = client.send(HttpRequest.newBuilder(URI.create(downloadUrl)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(back.body()).isEqualTo(png);
+        assertThat(back.headers().firstValue("content-type")).hasValue("image/png");
+        assertThat(client.send(put.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).as("a ticket is used once").isEqualTo(403);
+
+        assertBadRequest(call("POST", "/api/v3/media/uploads", "{\"size\":10}"), "filename");
+        assertBadRequest(call("POST", "/api/v3/media/uploads", "{\"filename\":\"a.png\",\"size\":30000000}"), "20 MB");
+        emulator.faults().refuseDirectUploads(1);
+        assertThat(call("POST", "/api/v3/media/uploads", "{\"filename\":\"a.png\",\"size\":10}").status()).isEqualTo(404);
+    }
+
+    @Test
+    void seedreamRefusesWhatTheModelRefuses() throws Exception {
+        String t2i = "bytedance/seedream-v4.5";
+        assertBadRequest(submit(t2i, "{\"prompt\":\"p\",\"size\":\"1024*1024\"}"), "3686400 to 16777216 pixels");
+        assertBadRequest(submit(t2i, "{\"prompt\":\"p\",\"size\":\"5000*1024\"}"), "each side must be 1024 to 4096");
+        assertBadRequest(submit(t2i, "{\"prompt\":\"p\",\"size\":\"2048*2048\",\"seed\":1}"), "unknown parameter 'seed'");
+        assertBadRequest(submit(t2i, "{\"prompt\":\"p\",\"num_images\":2}"), "unknown parameter 'num_images'");
+        assertBadRequest(submit(t2i, "{\"prompt\":\"p\",\"images\":[\"https://example.org/a.png\"]}"), "unknown parameter 'images'");
+        assertBadRequest(submit(t2i + "/edit", "{\"prompt\":\"p\"}"), "images is required");
+        String eleven = "[" + String.join(",", java.util.Collections.nCopies(11, "\"https://example.org/a.png\"")) + "]";
+        assertBadRequest(submit(t2i + "/edit", "{\"prompt\":\"p\",\"images\":" + eleven + "}"), "1 to 10");
+        assertThat(emulator.submissions()).isEmpty();
+
+        String id = submit(t2i, "{\"prompt\":\"p\",\"size\":\"2560*1440\"}").json().path("data").path("id").asString();
+        String url = call("GET", "/api/v3/predictions/" + id + "/result", null).json().path("data").path("outputs").get(0).asString();
+        HttpResponse<byte[]> out = client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        var img = ImageIO.read(new ByteArrayInputStream(out.body()));
+        assertThat(img.getWidth() * img.getHeight()).isEqualTo(2560 * 1440);
+    }
+
+    @Test
+    void aSeedreamEditWithoutSizeFollowsItsFirstImage() throws Exception {
+        byte[] png = dev.kiln.emulator.render.SandboxRenderer.render("wide", 1, 64, 32, "png");
+        String image = "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+        String id = submit("bytedance/seedream-v4.5/edit", "{\"prompt\":\"p\",\"images\":[\"" + image + "\"]}")
+                .json().path("data").path("id").asString();
+        String url = call("GET", "/api/v3/predictions/" + id + "/result", null).json().path("data").path("outputs").get(0).asString();
+        var img = ImageIO.read(new ByteArrayInputStream(client.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofByteArray()).body()));
+        assertThat((double) img.getWidth() / img.getHeight()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat((long) img.getWidth() * img.getHeight()).isGreaterThanOrEqualTo(WaveSpeedModels.SEEDREAM_MIN_PIXELS - 4096);
+
+        String lost = submit("bytedance/seedream-v4.5/edit", "{\"prompt\":\"p\",\"images\":[\"" + emulator.baseUrl()
+                + "/media/0000/gone.png\"]}").json().path("data").path("id").asString();
+        JsonNode failed = call("GET", "/api/v3/predictions/" + lost + "/result", null).json().path("data");
+        assertThat(failed.path("status").asString()).isEqualTo("failed");
+        assertThat(failed.path("error").asString()).contains("media url not accessible");
+    }
+
+    @Test
+    void failedTasksCarryTheirErrorTextAndNoCode() throws Exception {
+        emulator.faults().failPredictions(1, 1403, "task execution failed");
+        String id = submit("m/x", "{\"prompt\":\"p\",\"size\":\"16*16\"}").json().path("data").path("id").asString();
+        JsonNode failed = call("GET", "/api/v3/predictions/" + id + "/result", null).json().path("data");
+        assertThat(failed.path("status").asString()).isEqualTo("failed");
+        assertThat(failed.path("error").asString()).isEqualTo("task execution failed");
+        assertThat(failed.has("code")).as("WaveSpeed documents no per-failure code").isFalse();
+    }
+
+    @Test
+    void onlyTheWebhookBodyCarriesTheInput() throws Exception {
+        try (dev.kiln.emulator.testing.WebhookCatcher catcher = new dev.kiln.emulator.testing.WebhookCatcher()) {
+            Answer a = call("POST", "/api/v3/m/x?webhook=" + java.net.URLEncoder.encode(catcher.url(), StandardCharsets.UTF_8),
+                    "{\"prompt\":\"hooked\",\"size\":\"16*16\"}");
+            assertThat(a.json().path("data").has("input")).isFalse();
+            var d = catcher.next(Duration.ofSeconds(10));
+            assertThat(d).isNotNull();
+            JsonNode body = Json.MAPPER.readTree(d.body());
+            assertThat(body.path("input").path("prompt").asString()).isEqualTo("hooked");
+            assertThat(body.has("code")).isFalse();
+        }
     }
 
     @Test

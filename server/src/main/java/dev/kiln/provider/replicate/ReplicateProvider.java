@@ -19,6 +19,7 @@ import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
 import dev.kiln.support.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -33,6 +34,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -79,7 +81,10 @@ public final class ReplicateProvider implements Provider {
     @Override
     public Submitted submit(ProviderAccount account, SubmitRequest request) {
         Target target = target(request.remote());
-        JsonNode input = request.renderInput(img -> JsonNodeFactory.instance.stringNode(imageValue(img)));
+        // An image used twice in one request is uploaded once.
+        Map<String, String> sent = new HashMap<>();
+        JsonNode input = request.renderInput(img -> JsonNodeFactory.instance.stringNode(
+                sent.computeIfAbsent(img.sha256(), k -> imageValue(account, img))));
         if (!(input instanceof ObjectNode)) {
             throw new ProviderException.Rejected(id(), "the binding's input for " + request.remote() + " is not a JSON object", null, 0);
         }
@@ -132,16 +137,48 @@ public final class ReplicateProvider implements Provider {
     }
 
     /**
-     * How an input image travels: small files as data URIs (nothing to fetch back), larger ones as
-     * Kiln's signed public URL when Kiln is reachable, else still as a data URI.
+     * How an input image travels, as Replicate advises (its API reference, predictions.create
+     * {@code input}: data URLs for files up to 256 KB; its input-files guide: data URIs only under
+     * 1 MB): small files as data URIs (nothing to fetch back), larger ones as Kiln's signed public
+     * URL when Kiln is reachable, else uploaded through the Files API and sent as the file's URL.
+     * A data URI is never larger than {@code dataUriLimit}.
      */
-    private String imageValue(InputImage img) {
+    private String imageValue(ProviderAccount account, InputImage img) {
+        byte[] bytes;
         if (img.size() > config.dataUriLimit() && img.publicUrl() != null && !img.publicUrl().isBlank()) return img.publicUrl();
         try {
-            return "data:" + img.mime() + ";base64," + Base64.getEncoder().encodeToString(img.bytes());
+            bytes = img.bytes();
         } catch (IOException e) {
             throw new ProviderException.Unavailable(id(), "cannot read input image " + img.assetId() + ": " + e.getMessage(), 0, e);
         }
+        if (bytes.length <= config.dataUriLimit()) return "data:" + img.mime() + ";base64," + Base64.getEncoder().encodeToString(bytes);
+        return uploadFile(account, img, bytes);
+    }
+
+    /**
+     * {@code POST /files} (multipart {@code content}, {@code filename}, {@code type}), as
+     * replicate-python's {@code Files.create} sends it; the file's {@code urls.get} is the input
+     * value the client libraries use. Nothing is paid yet, so any failure is safe to retry.
+     */
+    private String uploadFile(ProviderAccount account, InputImage img, byte[] bytes) {
+        String boundary = "kiln-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
+        ByteArrayOutputStream form = new ByteArrayOutputStream(bytes.length + 512);
+        form.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"content\"; filename=\"" + img.fileName() + "\"\r\n"
+                + "Content-Type: " + img.mime() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        form.writeBytes(bytes);
+        form.writeBytes(("\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"filename\"\r\n\r\n" + img.fileName()
+                + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n" + img.mime()
+                + "\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpRequest req = http.request(URI.create(api(account, "files")), config.uploadTimeout(), headers(account))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(form.toByteArray())).build();
+        ProviderHttp.Response r = http.send(id(), req, true);
+        if (!r.ok()) throw error(r, "upload of input image " + img.assetId());
+        String url = r.json(id()).path("urls").path("get").asString("");
+        if (!(url.startsWith("https://") || url.startsWith("http://"))) {
+            throw new ProviderException.Malformed(id(), "file answer without urls.get", r.status());
+        }
+        return url;
     }
 
     // ---- poll, cancel, open
@@ -173,7 +210,10 @@ public final class ReplicateProvider implements Provider {
     /**
      * Lists predictions created since shortly before the intent and looks for the one with this
      * model (or version) and input. Replicate keeps no caller metadata, so the input decides;
-     * input images match any value, as their URLs may differ between attempts.
+     * input images match any value, as their URLs may differ between attempts. An image sent as a
+     * data URI is not kept by Replicate, so a prediction whose input lacks it matches everything
+     * else but cannot be confirmed: then Kiln learns only which predictions might be this one
+     * ({@link Reconciliation.Unconfirmed}).
      */
     @Override
     public Reconciliation reconcile(ProviderAccount account, SubmitRequest request, Instant intentAt) {
@@ -186,6 +226,7 @@ public final class ReplicateProvider implements Provider {
         JsonNode wanted = request.renderInput(img -> ReplicateResults.ANY_IMAGE);
         Instant from = intentAt.minus(config.reconcileSkew());
         List<JsonNode> matches = new ArrayList<>();
+        List<String> unconfirmed = new ArrayList<>();
         try {
             String url = api(account, "predictions") + "?created_after=" + URLEncoder.encode(from.toString(), StandardCharsets.UTF_8);
             for (int page = 1; url != null; page++) {
@@ -213,13 +254,22 @@ public final class ReplicateProvider implements Provider {
                         item = one.json(id());
                         in = item.path("input");
                     }
-                    if (ReplicateResults.matches(wanted, in)) matches.add(item);
+                    switch (ReplicateResults.compare(wanted, in)) {
+                        case SAME -> matches.add(item);
+                        case CANNOT_TELL -> unconfirmed.add(item.path("id").asString());
+                        case DIFFERENT -> { }
+                    }
                 }
                 String next = list.path("next").asString(null);
                 url = older || next == null || next.isBlank() ? null : next;
             }
         } catch (ProviderException e) {
             return new Reconciliation.NotYet("cannot list Replicate predictions: " + e.getMessage());
+        }
+        if (!unconfirmed.isEmpty()) {
+            matches.forEach(m -> unconfirmed.add(m.path("id").asString()));
+            return new Reconciliation.Unconfirmed(unconfirmed, unconfirmed.size() + " Replicate prediction(s) match the submitted input "
+                    + "except for images sent as data URIs, which Replicate does not keep");
         }
         if (matches.isEmpty()) return new Reconciliation.NotFound();
         if (matches.size() > 1) return new Reconciliation.Unknown(matches.size() + " predictions match the submitted input");

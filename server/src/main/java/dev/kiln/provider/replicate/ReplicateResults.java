@@ -107,26 +107,55 @@ final class ReplicateResults {
         };
     }
 
+    /** How a listed prediction's input compares with the submitted one. */
+    enum Comparison { SAME, DIFFERENT, CANNOT_TELL }
+
     /**
      * Whether {@code actual} (a listed prediction's input) holds every field of {@code wanted} with
-     * an equal value; numbers compare by value, {@link #ANY_IMAGE} matches any string.
+     * an equal value; numbers compare by value, {@link #ANY_IMAGE} matches any string. An image
+     * missing from {@code actual} (a field, or elements of a list of images) is one Replicate did
+     * not keep (a data URI): with everything else equal, the answer is {@code CANNOT_TELL}.
      */
-    static boolean matches(JsonNode wanted, JsonNode actual) {
-        if (actual == null || actual.isMissingNode()) return false;
-        if (ANY_IMAGE.equals(wanted)) return actual.isString();
+    static Comparison compare(JsonNode wanted, JsonNode actual) {
+        if (ANY_IMAGE.equals(wanted)) {
+            if (actual == null || actual.isMissingNode()) return Comparison.CANNOT_TELL;
+            return actual.isString() ? Comparison.SAME : Comparison.DIFFERENT;
+        }
+        if (actual == null || actual.isMissingNode()) {
+            return wanted.isArray() && holdsImages(wanted) ? Comparison.CANNOT_TELL : Comparison.DIFFERENT;
+        }
         if (wanted.isObject()) {
-            if (!actual.isObject()) return false;
+            if (!actual.isObject()) return Comparison.DIFFERENT;
+            Comparison result = Comparison.SAME;
             for (Map.Entry<String, JsonNode> e : wanted.properties()) {
-                if (!matches(e.getValue(), actual.get(e.getKey()))) return false;
+                Comparison c = compare(e.getValue(), actual.get(e.getKey()));
+                if (c == Comparison.DIFFERENT) return c;
+                if (c == Comparison.CANNOT_TELL) result = c;
             }
-            return true;
+            return result;
         }
         if (wanted.isArray()) {
-            if (!actual.isArray() || actual.size() != wanted.size()) return false;
-            for (int i = 0; i < wanted.size(); i++) if (!matches(wanted.get(i), actual.get(i))) return false;
-            return true;
+            if (!actual.isArray()) return Comparison.DIFFERENT;
+            if (actual.size() != wanted.size()) {
+                // Images dropped from the list cannot be lined up with what was sent.
+                return holdsImages(wanted) && actual.size() < wanted.size() ? Comparison.CANNOT_TELL : Comparison.DIFFERENT;
+            }
+            Comparison result = Comparison.SAME;
+            for (int i = 0; i < wanted.size(); i++) {
+                Comparison c = compare(wanted.get(i), actual.get(i));
+                if (c == Comparison.DIFFERENT) return c;
+                if (c == Comparison.CANNOT_TELL) result = c;
+            }
+            return result;
         }
-        if (wanted.isNumber() && actual.isNumber()) return wanted.decimalValue().compareTo(actual.decimalValue()) == 0;
-        return wanted.equals(actual);
+        if (wanted.isNumber() && actual.isNumber()) {
+            return wanted.decimalValue().compareTo(actual.decimalValue()) == 0 ? Comparison.SAME : Comparison.DIFFERENT;
+        }
+        return wanted.equals(actual) ? Comparison.SAME : Comparison.DIFFERENT;
+    }
+
+    private static boolean holdsImages(JsonNode array) {
+        for (JsonNode n : array) if (ANY_IMAGE.equals(n)) return true;
+        return false;
     }
 }

@@ -41,8 +41,9 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The WaveSpeed AI v3 REST API (docs/PROVIDERS.md, "WaveSpeed"): flat model inputs posted to
  * {@code /api/v3/{model}}, results polled from {@code /api/v3/predictions/{id}/result}, input
- * images uploaded first, {@code v3,<hex>} signed webhooks, and a prediction list to reconcile
- * ambiguous submits. Kiln's sandbox runs the same adapter against {@code WaveSpeedEmulator}.
+ * images uploaded first, {@code v3,<hex>} signed webhooks, and a prediction list that tells an
+ * ambiguous submit apart only when it proves nothing arrived (the list shows no inputs). Kiln's
+ * sandbox runs the same adapter against {@code WaveSpeedEmulator}.
  */
 public final class WaveSpeedProvider implements Provider {
     private static final Pattern MODEL_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*");
@@ -115,7 +116,12 @@ public final class WaveSpeedProvider implements Provider {
         return new Submitted(data.path("id").asString(), remote, WaveSpeedResults.isFinal(status) ? status : null);
     }
 
-    /** Uploads one input image and returns its {@code download_url}. */
+    /**
+     * Uploads one input image and returns its URL. The current SDKs' direct upload first (announce
+     * the file at {@code /media/uploads}, {@code PUT} it to the URL given, use the
+     * {@code download_url}); a deployment without that endpoint gets the older
+     * {@code /media/upload/binary}. Nothing here is paid, so any failure is safe to retry.
+     */
     private String upload(ProviderAccount account, InputImage img, Map<String, String> headers) {
         byte[] bytes;
         try {
@@ -123,6 +129,32 @@ public final class WaveSpeedProvider implements Provider {
         } catch (IOException e) {
             throw new ProviderException.Unavailable(id(), "cannot read input image " + img.assetId() + ": " + e.getMessage(), 0, e);
         }
+        String url = directUpload(account, img, bytes, headers);
+        return url != null ? url : binaryUpload(account, img, bytes, headers);
+    }
+
+    /** The direct upload (wavespeed-python and wavespeed-java {@code Client.upload}); null when the endpoint does not exist. */
+    private String directUpload(ProviderAccount account, InputImage img, byte[] bytes, Map<String, String> headers) {
+        ObjectNode announce = Json.object();
+        announce.put("filename", img.fileName());
+        announce.put("size", bytes.length);
+        announce.put("content_type", img.mime());
+        ProviderHttp.Response r = http.postJson(id(), URI.create(api(account, "media/uploads")), headers, announce,
+                config.uploadTimeout(), true);
+        if (r.status() == 404 || r.status() == 405 || r.status() == 501) return null;
+        if (!r.ok()) throw error(r, "upload of input image " + img.assetId());
+        WaveSpeedUploads.Ticket ticket = WaveSpeedUploads.ticket(data(r.json(id()), r, "upload"));
+        if (ticket == null) throw new ProviderException.Malformed(id(), "upload answer without an upload URL and download_url", r.status());
+        // The storage URL is presigned: the API key must not travel there (the SDKs send only the headers given).
+        HttpRequest put = http.request(URI.create(ticket.url()), config.uploadTimeout(), ticket.headers())
+                .method(ticket.method(), HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+        ProviderHttp.Response stored = http.send(id(), put, true);
+        if (!stored.ok()) throw ProviderHttp.errorFor(id(), stored, "storing input image " + img.assetId() + " failed");
+        return ticket.downloadUrl();
+    }
+
+    /** The older multipart upload, answered with {@code download_url} (or {@code url}, as one version of the docs shows). */
+    private String binaryUpload(ProviderAccount account, InputImage img, byte[] bytes, Map<String, String> headers) {
         String boundary = "kiln-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
         ByteArrayOutputStream form = new ByteArrayOutputStream(bytes.length + 512);
         form.writeBytes(("--" + boundary + "\r\n"
@@ -136,10 +168,8 @@ public final class WaveSpeedProvider implements Provider {
                 .build();
         ProviderHttp.Response r = http.send(id(), req, true);
         if (!r.ok()) throw error(r, "upload of input image " + img.assetId());
-        String url = data(r.json(id()), r, "upload").path("download_url").asString("");
-        if (!(url.startsWith("https://") || url.startsWith("http://"))) {
-            throw new ProviderException.Malformed(id(), "upload answer without a download_url", r.status());
-        }
+        String url = WaveSpeedUploads.fileUrl(data(r.json(id()), r, "upload"));
+        if (url == null) throw new ProviderException.Malformed(id(), "upload answer without a download_url", r.status());
         return url;
     }
 
@@ -151,8 +181,8 @@ public final class WaveSpeedProvider implements Provider {
         ProviderHttp.Response r = http.get(id(), URI.create(url), headers(account), config.pollTimeout());
         if (!r.ok()) throw error(r, "result of " + ref.remoteId());
         JsonNode data = data(r.json(id()), r, "result of " + ref.remoteId());
+        // Results carry no input, so the requested format was remembered at submit.
         String format = ref.remote() == null ? null : ref.remote().path("format").asString(null);
-        if (format == null) format = data.path("input").path("output_format").asString(null);
         return WaveSpeedResults.status(data, format);
     }
 
@@ -176,6 +206,13 @@ public final class WaveSpeedProvider implements Provider {
 
     // ---- reconcile
 
+    /**
+     * WaveSpeed's prediction list shows no inputs (wavespeed.ai/docs/predictions-api) and takes no
+     * caller reference, so a lost submission cannot be recognised in it. What the list can prove is
+     * absence: no prediction of this model since shortly before Kiln's intent means WaveSpeed never
+     * got it. Every other prediction of the model in that window is a candidate, and Kiln resubmits
+     * only if each of them belongs to another job ({@link Reconciliation.Unconfirmed}).
+     */
     @Override
     public Reconciliation reconcile(ProviderAccount account, SubmitRequest request, Instant intentAt) {
         String model;
@@ -184,12 +221,11 @@ public final class WaveSpeedProvider implements Provider {
         } catch (ProviderException e) {
             return new Reconciliation.Unknown(e.getMessage());
         }
-        JsonNode wanted = request.renderInput(img -> WaveSpeedInputs.ANY_IMAGE);
         Instant from = intentAt.minus(config.reconcileSkew());
         // Kiln reconciles only after the submit call ended (and a pause), so this attempt's task,
         // if any, was created before now: bounding the window keeps the search short on busy accounts.
         Instant to = Instant.now().plus(config.reconcileSkew());
-        List<JsonNode> matches = new ArrayList<>();
+        List<String> candidates = new ArrayList<>();
         try {
             for (int page = 1; ; page++) {
                 if (page > RECONCILE_MAX_PAGES) {
@@ -208,10 +244,9 @@ public final class WaveSpeedProvider implements Provider {
                 JsonNode items = data.path("items");
                 if (!items.isArray()) throw new ProviderException.Malformed(id(), "prediction list without items", r.status());
                 for (JsonNode item : items) {
-                    if (model.equals(item.path("model").asString(model)) && !createdBefore(item, from)
-                            && WaveSpeedInputs.matches(wanted, item.path("input"))) {
-                        matches.add(item);
-                    }
+                    String itemId = item.path("id").asString("");
+                    if (itemId.isBlank()) throw new ProviderException.Malformed(id(), "listed prediction without id", r.status());
+                    if (model.equals(item.path("model").asString(model)) && !createdBefore(item, from)) candidates.add(itemId);
                 }
                 int total = data.path("total").asInt(-1);
                 if (items.size() < 100 || (total >= 0 && page * 100 >= total)) break;
@@ -219,14 +254,9 @@ public final class WaveSpeedProvider implements Provider {
         } catch (ProviderException e) {
             return new Reconciliation.NotYet("cannot list WaveSpeed predictions: " + e.getMessage());
         }
-        if (matches.isEmpty()) return new Reconciliation.NotFound();
-        if (matches.size() > 1) {
-            // Identical inputs sent more than once: no way to tell which one is this attempt's.
-            return new Reconciliation.Unknown(matches.size() + " predictions match the submitted input");
-        }
-        JsonNode item = matches.getFirst();
-        boolean base64 = wanted.path("enable_base64_output").asBoolean(false);
-        return new Reconciliation.Found(submitted(item, wanted.path("output_format").asString(null), base64));
+        if (candidates.isEmpty()) return new Reconciliation.NotFound();
+        return new Reconciliation.Unconfirmed(candidates, "WaveSpeed lists " + candidates.size() + " prediction(s) of " + model
+                + " since the submit and shows no inputs to tell which is this job's");
     }
 
     private static boolean createdBefore(JsonNode item, Instant from) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /** Reads WaveSpeed prediction objects into Kiln's {@link RemoteStatus}. */
@@ -23,7 +24,7 @@ final class WaveSpeedResults {
         String error = data.path("error").asString("");
         return switch (status) {
             case "completed", "succeeded" -> completed(data, format);
-            case "failed" -> failed(data, error);
+            case "failed" -> failed(error);
             case "cancelled", "canceled", "deleted" -> new RemoteStatus.Canceled(error.isEmpty() ? "cancelled at WaveSpeed" : error);
             case "timeout" -> new RemoteStatus.Failed("wavespeed_timeout", error.isEmpty() ? "task timed out at WaveSpeed" : error, true);
             default -> RemoteStatus.Pending.UNKNOWN;
@@ -36,16 +37,20 @@ final class WaveSpeedResults {
     }
 
     /**
-     * Task error codes (research notes): 1xxx are input faults (moderation, missing or invalid
-     * parameter, unreachable media, execution failed) and will fail again; 5xxx are WaveSpeed's own
-     * (internal, unavailable, timeout) and may well work on a new attempt.
+     * WaveSpeed's own trouble, worth a new attempt: its error texts for internal errors, unavailable
+     * services and timeouts. Anything else (moderation, a refused input, a failed execution) would
+     * fail again.
      */
-    private static RemoteStatus failed(JsonNode data, String error) {
-        JsonNode c = data.path("code");
-        int code = c.isNumber() ? c.asInt() : c.isString() ? parseInt(c.asString()) : 0;
+    private static final Pattern RETRYABLE = Pattern.compile(
+            "(?i)internal|unavailable|timed? ?out|temporar|overload|busy|try again|retry");
+
+    /**
+     * A failed task. Only the {@code error} text is documented on it (wavespeed.ai/docs/shared/api-result);
+     * a numeric {@code code} some answers carry is undocumented, so nothing depends on it.
+     */
+    private static RemoteStatus failed(String error) {
         String message = error.isEmpty() ? "task failed at WaveSpeed" : error;
-        if (code == 0) return new RemoteStatus.Failed("wavespeed_failed", message, false);
-        return new RemoteStatus.Failed("wavespeed_" + code, message, code >= 5000 && code <= 5999);
+        return new RemoteStatus.Failed("wavespeed_failed", message, RETRYABLE.matcher(error).find());
     }
 
     private static RemoteStatus completed(JsonNode data, String format) {
@@ -109,13 +114,5 @@ final class WaveSpeedResults {
             case "video/mp4" -> ".mp4";
             default -> ".bin";
         };
-    }
-
-    private static int parseInt(String s) {
-        try {
-            return Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 }

@@ -160,6 +160,70 @@ class ReplicateProviderTest {
         assertThat(out.getHeight()).isEqualTo(60);
     }
 
+    /** A PNG of random pixels, which does not compress: about {@code side² × 3} bytes. */
+    private static byte[] noise(int side) throws IOException {
+        BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(side);
+        for (int y = 0; y < side; y++) for (int x = 0; x < side; x++) img.setRGB(x, y, r.nextInt());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        return out.toByteArray();
+    }
+
+    private static SubmitRequest esrgan(InputImage img) {
+        return new SubmitRequest("job_2", 1, "real-esrgan", "upscale", "image", "nightmareai/real-esrgan:" + ESRGAN,
+                Json.parse("{\"image\":\"${images.image[0]}\",\"scale\":\"${scale}\"}"), Map.of("scale", 2),
+                Map.of("image", List.of(img)), null, Instant.now().plusSeconds(600), Duration.ofSeconds(30));
+    }
+
+    @Test
+    void anImageOver256KbWithoutAPublicUrlGoesThroughTheFilesApiNeverAsADataUri() throws IOException {
+        ReplicateEmulator e = emulator();
+        ProviderAccount account = account(e);
+        byte[] big = noise(330);
+        assertThat(big.length).isGreaterThan(256 * 1024);
+        InputImage img = new InputImage("asset_big", sha(big), "image/png", big.length, 330, 330, null, () -> new ByteArrayInputStream(big));
+
+        Submitted s = provider.submit(account, esrgan(img));
+
+        String sent = e.submissions().getFirst().input().path("image").asString();
+        assertThat(sent).startsWith(e.apiUrl() + "/files/");
+        List<OutputRef> outputs = ((RemoteStatus.Succeeded) pollUntilDone(account, s)).outputs();
+        BufferedImage out = decode(provider.open(account, outputs.getFirst()));
+        assertThat(out.getWidth()).as("upscaled from the uploaded file itself").isEqualTo(660);
+    }
+
+    @Test
+    void aLostSubmitWhoseImageWasADataUriIsNeverReportedAsNotReceived() {
+        ReplicateEmulator e = emulator();
+        ProviderAccount account = account(e);
+        byte[] png = SandboxRenderer.render("small", 1, 40, 30, "png");
+        InputImage img = new InputImage("asset_1", sha(png), "image/png", png.length, 40, 30, null, () -> new ByteArrayInputStream(png));
+        e.faults().dropSubmitsAfterAccepting(1);
+        Instant intent = Instant.now();
+        assertThatThrownBy(() -> provider.submit(account, esrgan(img))).isInstanceOf(ProviderException.Ambiguous.class);
+
+        // Replicate keeps no data URI, so the listed input lacks the image: matching, but not provably this job's.
+        Reconciliation r = provider.reconcile(account, esrgan(img), intent);
+        assertThat(r).isNotInstanceOf(Reconciliation.NotFound.class);
+        assertThat(r).isInstanceOfSatisfying(Reconciliation.Unconfirmed.class,
+                u -> assertThat(u.remoteIds()).containsExactly(e.submissions().getFirst().id()));
+        assertThat(e.submissions()).hasSize(1);
+    }
+
+    @Test
+    void aLostSubmitWhoseImageWentThroughTheFilesApiIsFound() throws IOException {
+        ReplicateEmulator e = emulator();
+        ProviderAccount account = account(e);
+        byte[] big = noise(330);
+        InputImage img = new InputImage("asset_big", sha(big), "image/png", big.length, 330, 330, null, () -> new ByteArrayInputStream(big));
+        e.faults().dropSubmitsAfterAccepting(1);
+        Instant intent = Instant.now();
+        assertThatThrownBy(() -> provider.submit(account, esrgan(img))).isInstanceOf(ProviderException.Ambiguous.class);
+        assertThat(provider.reconcile(account, esrgan(img), intent)).isInstanceOfSatisfying(Reconciliation.Found.class,
+                f -> assertThat(f.submitted().remoteId()).isEqualTo(e.submissions().getFirst().id()));
+    }
+
     @Test
     void anUnknownVersionIsRejectedWithReplicatesDetail() {
         ReplicateEmulator e = emulator();
@@ -182,7 +246,7 @@ class ReplicateProviderTest {
         SubmitRequest req = flux("x", 1, 9, "png", Duration.ofSeconds(30), null);
         assertThatThrownBy(() -> provider.submit(account(e), req))
                 .isInstanceOfSatisfying(ProviderException.Rejected.class,
-                        ex -> assertThat(ex.getMessage()).contains("num_outputs: Must be an integer from 1 to 4"));
+                        ex -> assertThat(ex.getMessage()).contains("input.num_outputs: Must be less than or equal to 4"));
     }
 
     @Test

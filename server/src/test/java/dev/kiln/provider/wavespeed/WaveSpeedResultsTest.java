@@ -26,10 +26,10 @@ class WaveSpeedResultsTest {
         assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"deleted\"}"), null)).isInstanceOf(RemoteStatus.Canceled.class);
         assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"timeout\",\"error\":\"\"}"), null))
                 .isEqualTo(new RemoteStatus.Failed("wavespeed_timeout", "task timed out at WaveSpeed", true));
-        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"code\":\"5004\",\"error\":\"slow\"}"), null))
-                .isEqualTo(new RemoteStatus.Failed("wavespeed_5004", "slow", true));
-        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"code\":1200,\"error\":\"moderated\"}"), null))
-                .isEqualTo(new RemoteStatus.Failed("wavespeed_1200", "moderated", false));
+        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"error\":\"timed out waiting for a worker\"}"), null))
+                .isEqualTo(new RemoteStatus.Failed("wavespeed_failed", "timed out waiting for a worker", true));
+        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"error\":\"moderated\"}"), null))
+                .isEqualTo(new RemoteStatus.Failed("wavespeed_failed", "moderated", false));
         assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"error\":\"\"}"), null))
                 .isEqualTo(new RemoteStatus.Failed("wavespeed_failed", "task failed at WaveSpeed", false));
         assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"completed\",\"outputs\":[]}"), null))
@@ -52,14 +52,28 @@ class WaveSpeedResultsTest {
     }
 
     @Test
-    void inputsMatchByValueIgnoringAddedFieldsAndImageUrls() {
-        var wanted = Json.parse("{\"prompt\":\"p\",\"seed\":5,\"images\":[\"x\"],\"strength\":0.5}");
-        ((tools.jackson.databind.node.ArrayNode) wanted.get("images")).set(0, WaveSpeedInputs.ANY_IMAGE);
+    void uploadAnswersGiveTheirUrlsInEitherDocumentedShape() {
+        var ticket = WaveSpeedUploads.ticket(Json.parse("""
+                {"upload":{"method":"PUT","url":"https://store.example/put?sig=1",
+                  "headers":{"Content-Type":"image/png","Authorization":"x","Content-Length":"3"}},
+                 "download_url":"https://cdn.example/a.png"}"""));
+        assertThat(ticket).isEqualTo(new WaveSpeedUploads.Ticket("PUT", "https://store.example/put?sig=1",
+                java.util.Map.of("Content-Type", "image/png"), "https://cdn.example/a.png"));
+        assertThat(WaveSpeedUploads.ticket(Json.parse("{\"download_url\":\"https://cdn.example/a.png\"}"))).isNull();
+        assertThat(WaveSpeedUploads.ticket(Json.parse("{\"upload\":{\"method\":\"DELETE\",\"url\":\"https://s/x\"},\"download_url\":\"https://c/a\"}")))
+                .isNull();
 
-        assertThat(WaveSpeedInputs.matches(wanted,
-                Json.parse("{\"prompt\":\"p\",\"seed\":5.0,\"images\":[\"https://u/1.png\"],\"strength\":0.50,\"size\":\"1024*1024\"}"))).isTrue();
-        assertThat(WaveSpeedInputs.matches(wanted, Json.parse("{\"prompt\":\"p\",\"seed\":6,\"images\":[\"u\"],\"strength\":0.5}"))).isFalse();
-        assertThat(WaveSpeedInputs.matches(wanted, Json.parse("{\"prompt\":\"p\",\"seed\":5,\"images\":[\"u\",\"v\"],\"strength\":0.5}"))).isFalse();
-        assertThat(WaveSpeedInputs.matches(wanted, Json.parse("{\"prompt\":\"p\",\"seed\":5,\"strength\":0.5}"))).isFalse();
+        assertThat(WaveSpeedUploads.fileUrl(Json.parse("{\"type\":\"image\",\"download_url\":\"https://cdn.example/b.png\"}")))
+                .isEqualTo("https://cdn.example/b.png");
+        assertThat(WaveSpeedUploads.fileUrl(Json.parse("{\"url\":\"https://cdn.example/c.png\"}"))).isEqualTo("https://cdn.example/c.png");
+        assertThat(WaveSpeedUploads.fileUrl(Json.parse("{\"url\":\"file:///etc/passwd\"}"))).isNull();
+    }
+
+    @Test
+    void aFailedTaskIsJudgedByItsErrorTextNotByAnUndocumentedCode() {
+        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"error\":\"content moderation\",\"code\":5000}"), null))
+                .isEqualTo(new RemoteStatus.Failed("wavespeed_failed", "content moderation", false));
+        assertThat(WaveSpeedResults.status(Json.parse("{\"status\":\"failed\",\"error\":\"Internal server error\",\"code\":1403}"), null))
+                .isEqualTo(new RemoteStatus.Failed("wavespeed_failed", "Internal server error", true));
     }
 }
