@@ -89,9 +89,22 @@ class ArchitectureTest {
     }
 
     @Test
-    void onlyTheApiServesHttp() {
-        noClasses().that().resideOutsideOfPackages("dev.kiln.api..", "dev.kiln.asset..")
+    void onlyTheApiAndTheSeedFacadesServeHttp() {
+        noClasses().that().resideOutsideOfPackages("dev.kiln.api..", "dev.kiln.asset..", "dev.kiln.compat..", "dev.kiln.web..")
                 .should().beAnnotatedWith(org.springframework.web.bind.annotation.RestController.class)
                 .check(KILN);
+    }
+
+    @Test
+    void theCoreKnowsNothingOfTheSeedFacades() {
+        noClasses().that().resideInAPackage("dev.kiln..").and().resideOutsideOfPackages("dev.kiln.compat..")
+                .should().dependOnClassesThat().resideInAPackage("dev.kiln.compat..")
+                .check(KILN);
+    }
+
+    @Test
+    void seedFacadesDoNotDependOnEachOther() {
+        // Each façade is a thin translation onto the core; what two share lives in dev.kiln.compat itself.
+        slices().matching("dev.kiln.compat.(*)..").should().notDependOnEachOther().allowEmptyShould(true).check(KILN);
     }
 }

@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  * so are, as 422 naming each field, strings holding NUL or unpaired surrogates and numbers that do
  * not fit 64 bits — before any of it reaches a model, a provider or the database.
  */
-final class RequestBodies {
+public final class RequestBodies {
     private static final JsonMapper STRICT = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -27,7 +27,11 @@ final class RequestBodies {
 
     private RequestBodies() {}
 
-    static JsonNode parse(byte[] body) {
+    /**
+     * Parses a request body strictly (see the class comment); seed façades parse their bodies with
+     * it too, so hostile input meets the same checks on every route.
+     */
+    public static JsonNode parse(byte[] body) {
         if (body == null || body.length == 0) throw new KilnException(ErrorCode.INVALID_JSON, "the request body is empty; send a JSON object");
         JsonNode n;
         try {

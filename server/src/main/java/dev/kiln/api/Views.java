@@ -37,10 +37,11 @@ class Views {
                    Integer queuePosition, String prompt, String negativePrompt, JsonNode params, JsonNode inputs,
                    JsonNode gridCell, int attempts, String remoteId, List<OutputView> outputs, ErrorView error,
                    BigDecimal cost, Integer etaSeconds, Instant createdAt, Instant startedAt, Instant finishedAt,
-                   Instant deadlineAt) {}
+                   Instant deadlineAt, String origin) {}
 
     record RunView(String id, String model, String mode, String status, int total, Map<String, Integer> counts,
-                   List<JobView> jobs, BigDecimal cost, Instant createdAt, Instant finishedAt, double elapsedSeconds) {}
+                   List<JobView> jobs, BigDecimal cost, Instant createdAt, Instant finishedAt, double elapsedSeconds,
+                   String origin) {}
 
     JobView job(Job j) {
         return jobs(List.of(j), true).getFirst();
@@ -62,7 +63,7 @@ class Views {
         return new JobView(j.id(), j.runId(), j.model(), j.mode(), j.provider(), j.status().wire(), j.progress(),
                 j.status().terminal() ? null : queuePosition, j.prompt(), j.negativePrompt(), j.params(), j.inputs(), j.gridCell(),
                 j.attempt(), j.remoteId(), outputs, error, j.cost(), j.etaSeconds(), j.createdAt(), j.startedAt(),
-                j.finishedAt(), j.deadlineAt());
+                j.finishedAt(), j.deadlineAt(), j.origin());
     }
 
     RunView run(Run r, boolean withJobs) {
@@ -72,6 +73,6 @@ class Views {
         List<Job> list = withJobs ? runs.jobsOf(r) : List.of();
         BigDecimal cost = withJobs ? list.stream().map(Job::cost).reduce(BigDecimal.ZERO, BigDecimal::add) : null;
         return new RunView(r.id(), r.model(), r.mode(), s.status(), s.total(), counts, withJobs ? jobs(list, false) : null,
-                cost, r.createdAt(), s.finishedAt(), s.elapsedSeconds());
+                cost, r.createdAt(), s.finishedAt(), s.elapsedSeconds(), r.origin());
     }
 }

@@ -13,6 +13,7 @@ import tools.jackson.databind.JsonNode;
  * @param nextAt when the engine should next look at the job; null when nothing is left to do
  * @param webhookTokenDigest the SHA-256 of the job's webhook token ({@link WebhookTokens}); never the token
  * @param deleted deleted by its owner; hidden, and purged once nothing is left to do
+ * @param origin the API that created the job: {@code v1}, or a seed façade's id ({@code 000}…)
  */
 public record Job(
         String id, String runId, Integer runIndex, String ownerId, String model, String mode,
@@ -24,7 +25,7 @@ public record Job(
         String errorCode, String errorMessage, BigDecimal cost, Integer etaSeconds,
         String webhookTokenDigest, JsonNode callback, int polls,
         Instant nextAt, Instant deadlineAt, String leaseOwner, Instant leaseUntil, int version,
-        Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted) {
+        Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted, String origin) {
 
     public boolean holdsSlot() {
         return status == JobStatus.RUNNING && phase.holdsSlot() && accountId != null;

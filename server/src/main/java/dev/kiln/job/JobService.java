@@ -95,21 +95,38 @@ public class JobService {
     /** What one job of a request runs: its prompt, its parameters, and its grid cell (empty without a grid). */
     public record Variant(String prompt, Map<String, Object> params, Map<String, Object> cell) {}
 
-    /** Checks a single job request and plans its one job. */
+    /** Checks a single {@code /v1} job request and plans its one job. */
     public Plan prepare(Caller caller, tools.jackson.databind.JsonNode body) {
-        Checked c = check(caller, body, false);
+        return planOne(caller, check(caller, body, false));
+    }
+
+    /** Checks a single typed job request (a façade's) and plans its one job. */
+    public Plan prepare(Caller caller, GenerationRequest request) {
+        return planOne(caller, check(caller, request, false));
+    }
+
+    private Plan planOne(Caller caller, Checked c) {
         return plan(caller, c, List.of(new Variant(c.request().prompts().getFirst(), c.request().params(), Map.of())), null);
+    }
+
+    /** {@link #check(Caller, GenerationRequest, boolean)} for a {@code /v1} JSON body. */
+    public Checked check(Caller caller, tools.jackson.databind.JsonNode body, boolean run) {
+        List<FieldError> errors = new ArrayList<>();
+        return check(caller, JobRequest.parse(body, run, catalog, errors), errors);
     }
 
     /**
      * Validates a job ({@code run=false}) or run request completely — schema, catalogue, input
-     * images (fetched and stored), size limits, admission.
+     * images (fetched and stored), size limits, admission. Errors name the {@code /v1} fields.
      *
      * @throws KilnException 422 listing every bad field, or 503 when the queue is full
      */
-    public Checked check(Caller caller, tools.jackson.databind.JsonNode body, boolean run) {
+    public Checked check(Caller caller, GenerationRequest request, boolean run) {
         List<FieldError> errors = new ArrayList<>();
-        JobRequest req = JobRequest.parse(body, run, catalog, errors);
+        return check(caller, JobRequest.check(request, run, catalog, errors), errors);
+    }
+
+    private Checked check(Caller caller, JobRequest req, List<FieldError> errors) {
         if (req == null) throw KilnException.validation(errors);
         if (errors.isEmpty()) {
             long n = req.jobCount();
@@ -207,7 +224,7 @@ public class JobService {
                     req.mode(), req.priority(), v.prompt(), req.negativePrompt(), Json.write(params), inputs,
                     v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, tokens.digestForJob(id),
                     callback == null ? null : Json.write(callback), now.plus(timeout), now,
-                    notes.isEmpty() ? null : String.join("; ", notes)));
+                    notes.isEmpty() ? null : String.join("; ", notes), req.origin()));
             index++;
         }
         Payer payer = Payer.of(caller);
@@ -221,6 +238,11 @@ public class JobService {
             }
         }
         return new Plan(req, jobs, checked.inputs(), payer);
+    }
+
+    /** Which API created the job with this id ({@code v1} or a façade's id), whoever owns it. */
+    public java.util.Optional<String> originOf(String id) {
+        return store.find(id).filter(j -> !j.deleted()).map(Job::origin);
     }
 
     /** The job if the caller may see it. */

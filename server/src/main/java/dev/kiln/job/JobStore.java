@@ -43,19 +43,20 @@ public class JobStore {
      *
      * @param note what Kiln changed in the request to fit the model (recorded in the job's first
      *     history entry), or null
+     * @param origin the API that created the job ({@code v1} or a seed façade's id)
      */
     public record NewJob(
             String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
             String prompt, String negativePrompt, String params, String inputs, String gridCell,
             int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookTokenDigest, String callback,
-            Instant deadlineAt, Instant createdAt, String note) {}
+            Instant deadlineAt, Instant createdAt, String note, String origin) {}
 
     public void insertAll(List<NewJob> jobs) {
         template.batchUpdate("""
                 INSERT INTO jobs (id, run_id, run_index, owner_id, model, mode, status, phase, priority, prompt, negative_prompt,
                   params, inputs, grid_cell, max_attempts, cost, eta_seconds, webhook_token, callback, next_at, deadline_at,
-                  created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'queued', 'dispatch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                  created_at, updated_at, origin)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued', 'dispatch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 jobs, 500, (ps, j) -> {
                     int i = 1;
                     ps.setString(i++, j.id());
@@ -79,6 +80,7 @@ public class JobStore {
                     ps.setObject(i++, ts(j.deadlineAt()));
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.createdAt()));
+                    ps.setString(i++, j.origin() == null ? GenerationRequest.V1 : j.origin());
                 });
         template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', ?)",
                 jobs, 500, (ps, j) -> {
@@ -323,7 +325,7 @@ public class JobStore {
                 j.gridCell(), j.attempt(), j.maxAttempts(), j.submitState(), j.submittedAt(), j.remoteId(), j.remote(),
                 j.progress(), j.queuePosition(), j.errorCode(), j.errorMessage(), j.cost(), j.etaSeconds(), j.webhookTokenDigest(),
                 j.callback(), j.polls(), j.nextAt(), j.deadlineAt(), owner, until, j.version(), j.createdAt(), j.startedAt(),
-                j.finishedAt(), j.updatedAt(), j.deleted());
+                j.finishedAt(), j.updatedAt(), j.deleted(), j.origin());
     }
 
     static Job map(ResultSet rs, int row) throws SQLException {
@@ -340,6 +342,6 @@ public class JobStore {
                 rs.getString("webhook_token"), Json.parse(rs.getString("callback")), rs.getInt("polls"),
                 instant(rs, "next_at"), instant(rs, "deadline_at"), rs.getString("lease_owner"), instant(rs, "lease_until"),
                 rs.getInt("version"), instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                instant(rs, "updated_at"), rs.getBoolean("deleted"));
+                instant(rs, "updated_at"), rs.getBoolean("deleted"), rs.getString("origin"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.run;
 
+import dev.kiln.job.GenerationRequest;
 import dev.kiln.job.Job;
 import dev.kiln.job.JobService;
 import dev.kiln.job.JobStatus;
@@ -37,13 +38,26 @@ public class RunService {
     /** A validated run, ready to insert. */
     public record Prepared(Run run, JobService.Plan plan) {}
 
-    /** Validates and expands a run request (slow checks included); nothing is written. */
+    /** Validates and expands a {@code /v1} run request (slow checks included); nothing is written. */
     public Prepared prepare(Caller caller, JsonNode body) {
+        return prepare(caller, jobs.check(caller, body, true), body);
+    }
+
+    /**
+     * Validates and expands a typed run request (a façade's); nothing is written.
+     *
+     * @param received the request as the façade received it, kept with the run (what its own
+     *     status answers show back, e.g. the prompt)
+     */
+    public Prepared prepare(Caller caller, GenerationRequest request, JsonNode received) {
+        return prepare(caller, jobs.check(caller, request, true), received);
+    }
+
+    private Prepared prepare(Caller caller, JobService.Checked checked, JsonNode received) {
         String id = Ids.newId("run");
-        JobService.Checked checked = jobs.check(caller, body, true);
         JobService.Plan plan = jobs.plan(caller, checked, BatchExpansion.expand(checked.request()), id);
-        Run run = new Run(id, caller.id(), plan.request().model().id(), plan.request().mode(), plan.jobs().size(), body,
-                clock.instant());
+        Run run = new Run(id, caller.id(), plan.request().model().id(), plan.request().mode(), plan.jobs().size(), received,
+                clock.instant(), plan.request().origin());
         return new Prepared(run, plan);
     }
 
@@ -57,6 +71,11 @@ public class RunService {
     /** Removes runs created before {@code before} whose jobs are all gone (retention); returns how many. */
     public int purgeEmpty(Instant before, int limit) {
         return runs.deleteEmpty(before, limit);
+    }
+
+    /** Which API created the run with this id ({@code v1} or a façade's id), whoever owns it. */
+    public java.util.Optional<String> originOf(String id) {
+        return runs.find(id).map(Run::origin);
     }
 
     public Run get(Caller caller, String id) {

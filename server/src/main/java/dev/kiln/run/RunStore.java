@@ -21,8 +21,9 @@ class RunStore {
     }
 
     void insert(Run r) {
-        jdbc.sql("INSERT INTO runs (id, owner_id, model, mode, total, request, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .params(r.id(), r.ownerId(), r.model(), r.mode(), r.total(), Json.write(r.request()), ts(r.createdAt())).update();
+        jdbc.sql("INSERT INTO runs (id, owner_id, model, mode, total, request, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(r.id(), r.ownerId(), r.model(), r.mode(), r.total(), Json.write(r.request()), ts(r.createdAt()), r.origin())
+                .update();
     }
 
     Optional<Run> find(String id) {
@@ -48,6 +49,6 @@ class RunStore {
 
     private static Run map(ResultSet rs, int row) throws SQLException {
         return new Run(rs.getString("id"), rs.getString("owner_id"), rs.getString("model"), rs.getString("mode"),
-                rs.getInt("total"), Json.parse(rs.getString("request")), instant(rs, "created_at"));
+                rs.getInt("total"), Json.parse(rs.getString("request")), instant(rs, "created_at"), rs.getString("origin"));
     }
 }
