@@ -1,6 +1,7 @@
 package dev.kiln.job;
 
 import dev.kiln.account.AccountPool;
+import dev.kiln.account.Eligibility;
 import dev.kiln.asset.Asset;
 import dev.kiln.asset.AssetService;
 import dev.kiln.catalog.Binding;
@@ -54,9 +55,10 @@ public class JobService {
     private final Clock clock;
     private final ApplicationEventPublisher events;
     private final Ledger ledger;
+    private final Eligibility eligibility;
 
     JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
-               KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger) {
+               KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger, Eligibility eligibility) {
         this.catalog = catalog;
         this.assets = assets;
         this.store = store;
@@ -66,6 +68,7 @@ public class JobService {
         this.clock = clock;
         this.events = events;
         this.ledger = ledger;
+        this.eligibility = eligibility;
     }
 
     /** A validated request expanded into the jobs to insert, and who pays for them. */
@@ -196,6 +199,11 @@ public class JobService {
                     callback == null ? null : Json.write(callback), now.plus(timeout), now));
             index++;
         }
+        List<FieldError> unrunnable = unrunnable(req, variants);
+        if (!unrunnable.isEmpty()) {
+            discard(req, checked.inputs());
+            throw KilnException.validation(unrunnable);
+        }
         Payer payer = Payer.of(caller);
         if (payer.metered() && !payer.mayOverdraw()) {
             // A first look at the balance, so that a submission beyond it leaves nothing stored;
@@ -207,6 +215,28 @@ public class JobService {
             }
         }
         return new Plan(req, jobs, checked.inputs(), payer);
+    }
+
+    /**
+     * Why no account can run these jobs (e.g. no ComfyUI has the workflow's checkpoint or custom
+     * node), per distinct set of parameters (seeds aside, which no account depends on): refused now
+     * with 422 rather than left waiting for an account that will never take them.
+     */
+    private List<FieldError> unrunnable(JobRequest req, List<Variant> variants) {
+        java.util.Set<Map<String, Object>> seen = new java.util.HashSet<>();
+        for (Variant v : variants) {
+            Map<String, Object> values = new LinkedHashMap<>(v.params());
+            values.remove("seed");
+            if (!seen.add(values)) continue;
+            values.putAll(v.params());
+            values.put("prompt", v.prompt());
+            values.put("negative_prompt", req.negativePrompt());
+            values.put("mode", req.mode());
+            values.put("model", req.model().id());
+            List<FieldError> why = eligibility.refusal(req.model(), req.mode(), values);
+            if (!why.isEmpty()) return why;
+        }
+        return List.of();
     }
 
     /** The job if the caller may see it. */
