@@ -49,6 +49,11 @@ public class AccountStore {
         String id;
         if (existing.isPresent()) {
             id = existing.get().id();
+            if (!java.util.Objects.equals(existing.get().baseUrl(), d.baseUrl())) {
+                // Another server: what the old one had says nothing of it until its next check.
+                jdbc.sql("DELETE FROM account_capabilities WHERE account_id = ?").param(id).update();
+                jdbc.sql("UPDATE accounts SET capabilities_at = NULL WHERE id = ?").param(id).update();
+            }
             jdbc.sql("""
                     UPDATE accounts SET source = ?, base_url = ?, config = ?, sandbox = ?, max_concurrency = ?, rate_per_minute = ?
                     WHERE id = ?""")
