@@ -295,6 +295,10 @@ class ComfyRoutingFlowTest extends KilnIntegrationTest {
         assertThat(caps.get("folders").get("checkpoints").toString()).contains("\"test.safetensors\"")
                 .contains("\"ponyDiffusionV6XL_v6StartWithThisOne.safetensors\"");
         assertThat(caps.get("nodes").has("VHS_VideoCombine")).isTrue();
+        JsonNode shown = http.get("/v1/admin/accounts/" + comfy.id() + "/capabilities").json();
+        assertThat(shown.get("capabilities")).isEqualTo(caps);
+        assertThat(shown.get("checked_at").asString()).isNotBlank();
+        assertThat(http.get("/v1/admin/accounts/" + comfy.id()).json().get("capabilities_at").asString()).isNotBlank();
         Account rp = accounts.findByLabel("runpod", "sandbox").orElseThrow();
         assertThat(rp.config().get("comfy_models")).contains("checkpoints/test.safetensors", "diffusion_models/qwen_image_fp8_e4m3fn.safetensors");
         assertThat(rp.config()).containsEntry("video_outputs", "false");
