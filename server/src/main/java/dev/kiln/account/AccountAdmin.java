@@ -90,7 +90,7 @@ public class AccountAdmin {
      * What the account's last health check found it can run (for ComfyUI, a summary of its
      * {@code /object_info}), or null when none could tell; see {@link AccountCapabilities}.
      */
-    public tools.jackson.databind.JsonNode capabilities(String id) {
+    public JsonNode capabilities(String id) {
         return store.capabilities(get(id).id());
     }
 

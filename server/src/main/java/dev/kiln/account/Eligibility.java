@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -28,13 +30,12 @@ import tools.jackson.databind.JsonNode;
 public class Eligibility {
     /** Field errors a refusal lists at most, so that a 1,000-node workflow does not make a 1 MB answer. */
     static final int MAX_ERRORS = 20;
+    private static final Pattern WHOLE_PARAMETER = Pattern.compile("\\$\\{([A-Za-z0-9_]+)}");
 
     private final AccountCapabilities capabilities;
-    private final AccountPool pool;
 
-    Eligibility(AccountCapabilities capabilities, AccountPool pool) {
+    Eligibility(AccountCapabilities capabilities) {
         this.capabilities = capabilities;
-        this.pool = pool;
     }
 
     /**
@@ -83,8 +84,8 @@ public class Eligibility {
      * ({@code params.workflow.4.inputs.ckpt_name}); a catalogue workflow is the model's, so its
      * errors are on {@code model}, naming the node.
      */
-    public List<FieldError> refusal(Model m, String mode, Map<String, Object> values) {
-        List<Unfit> why = unrunnable(m, 0, mode, values, pool.cycle());
+    public List<FieldError> refusal(Model m, String mode, Map<String, Object> values, AccountPool.Cycle cycle) {
+        List<Unfit> why = unrunnable(m, 0, mode, values, cycle);
         List<FieldError> out = new ArrayList<>();
         Map<String, Boolean> seen = new LinkedHashMap<>();
         for (Unfit u : why) {
@@ -98,7 +99,8 @@ public class Eligibility {
                             + u.shortfall().message());
             if (seen.putIfAbsent(e.field() + "\u0000" + e.message(), true) != null) continue;
             if (out.size() == MAX_ERRORS) {
-                out.add(new FieldError("model", "and " + (why.size() - MAX_ERRORS) + " more things no account has"));
+                out.add(new FieldError("model", "and more: only the first " + MAX_ERRORS + " of " + why.size()
+                        + " things the accounts lack are listed"));
                 break;
             }
             out.add(e);
@@ -109,7 +111,7 @@ public class Eligibility {
     /** The parameter a template consists of alone ({@code "${workflow}"}), or null. */
     static String wholeParameter(JsonNode template) {
         if (template == null || !template.isString()) return null;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{([A-Za-z0-9_]+)}").matcher(template.asString().trim());
+        Matcher m = WHOLE_PARAMETER.matcher(template.asString().trim());
         return m.matches() ? m.group(1) : null;
     }
 }

@@ -223,6 +223,7 @@ public class JobService {
      * with 422 rather than left waiting for an account that will never take them.
      */
     private List<FieldError> unrunnable(JobRequest req, List<Variant> variants) {
+        AccountPool.Cycle accounts = pool.cycle();
         java.util.Set<Map<String, Object>> seen = new java.util.HashSet<>();
         for (Variant v : variants) {
             Map<String, Object> values = new LinkedHashMap<>(v.params());
@@ -233,7 +234,7 @@ public class JobService {
             values.put("negative_prompt", req.negativePrompt());
             values.put("mode", req.mode());
             values.put("model", req.model().id());
-            List<FieldError> why = eligibility.refusal(req.model(), req.mode(), values);
+            List<FieldError> why = eligibility.refusal(req.model(), req.mode(), values, accounts);
             if (!why.isEmpty()) return why;
         }
         return List.of();

@@ -1,6 +1,8 @@
 package dev.kiln.provider;
 
 import java.time.Instant;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A generation backend protocol (WaveSpeed, Replicate, fal, RunPod, ComfyUI), spoken over real
@@ -67,8 +69,8 @@ public interface Provider {
      * run. Empty when the account can run it, and when it cannot tell: an unknown account is
      * tried, and the provider's own refusal fails the job.
      */
-    default java.util.List<Shortfall> shortfalls(ProviderAccount account, tools.jackson.databind.JsonNode capabilities, Work work) {
-        return java.util.List.of();
+    default List<Shortfall> shortfalls(ProviderAccount account, JsonNode capabilities, Work work) {
+        return List.of();
     }
 
     /** How often this provider may be polled. */
