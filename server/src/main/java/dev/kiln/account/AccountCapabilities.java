@@ -20,6 +20,7 @@ import tools.jackson.databind.JsonNode;
  */
 @Component
 public class AccountCapabilities {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AccountCapabilities.class);
     private final AccountStore store;
     private final Providers providers;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
@@ -45,7 +46,13 @@ public class AccountCapabilities {
     public List<Shortfall> shortfalls(Account a, Work work) {
         Provider p = providers.find(a.provider()).orElse(null);
         if (p == null) return List.of();
-        return p.shortfalls(a.toProviderAccount(), of(a), work);
+        try {
+            return p.shortfalls(a.toProviderAccount(), of(a), work);
+        } catch (RuntimeException e) {
+            // Judging is an optimisation over the provider's own refusal: a fault in it must not stop dispatching.
+            log.warn("could not judge whether account {} ({}) can run {}: {}", a.label(), a.provider(), work.model(), e.toString());
+            return List.of();
+        }
     }
 
     void save(Account a, JsonNode capabilities, Instant at) {

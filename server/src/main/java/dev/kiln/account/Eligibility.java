@@ -46,8 +46,15 @@ public class Eligibility {
      * @param values what the job's templates see: its params, {@code prompt}, {@code negative_prompt}, {@code mode}, {@code model}
      */
     public static Work work(Model m, Binding b, String mode, Map<String, Object> values) {
-        return new Work(m.id(), mode, m.kind(), () -> Templates.render(b.inputFor(mode), b.values(values), Map.<String, List<Object>>of(),
-                x -> null));
+        return new Work(m.id(), mode, m.kind(), () -> {
+            try {
+                return Templates.render(b.inputFor(mode), b.values(values), Map.<String, List<Object>>of(), x -> null);
+            } catch (RuntimeException e) {
+                // A derived value that cannot be computed fails the job at submit, with its own
+                // message; here it only means nothing can be judged (and must not stop a dispatch round).
+                return null;
+            }
+        });
     }
 
     /** Whether an account lacks nothing this work needs. */

@@ -2,6 +2,7 @@ package dev.kiln.provider;
 
 import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * What a job will send, as far as choosing an account needs it: the model, mode and kind, and the
@@ -26,9 +27,15 @@ public final class Work {
     public String mode() { return mode; }
     public String kind() { return kind; }
 
-    /** The filled input template (for ComfyUI providers, the API-format workflow). */
+    /**
+     * The filled input template (for ComfyUI providers, the API-format workflow); a missing node
+     * when it cannot be filled (nothing can then be judged).
+     */
     public synchronized JsonNode input() {
-        if (input == null) input = render.get();
+        if (input == null) {
+            JsonNode r = render.get();
+            input = r == null ? MissingNode.getInstance() : r;
+        }
         return input;
     }
 }
