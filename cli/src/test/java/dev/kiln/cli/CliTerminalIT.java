@@ -303,7 +303,9 @@ class CliTerminalIT {
                 || k.equals("FAL_KEY") || k.equals("COMFYUI_URL") || k.equals("PUBLIC_BASE_URL"));
         pb.environment().putAll(Map.of("PORT", String.valueOf(port), "KILN_DATA_DIR", work.resolve("data").toString(),
                 "KILN_SANDBOX_LATENCY", "1500ms", "KILN_MAX_RUN_JOBS", "8",
-                "KILN_CATALOG_DIR", Path.of("src/test/resources/catalog").toAbsolutePath().toString()));
+                "KILN_CATALOG_DIR", Path.of("src/test/resources/catalog").toAbsolutePath().toString(),
+                // The test catalogue's workflow loads test.safetensors; the sandbox's ComfyUI must have it, as a real one would.
+                "KILN_SANDBOX_COMFY_MODELS", "checkpoints/test.safetensors"));
         kiln = pb.start();
         awaitHealth(Duration.ofSeconds(180));
     }

@@ -89,6 +89,8 @@ public final class Emulate {
         double failRate = 0;
         String key = null;
         Path state = null;
+        List<String> comfyModels = new ArrayList<>();
+        List<String> comfyNodes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) return null;
@@ -110,21 +112,41 @@ public final class Emulate {
                 case "--key" -> key = value;
                 case "--state" -> state = Path.of(value);
                 case "--only" -> only.addAll(List.of(value.split(",")));
+                case "--comfy-models" -> comfyModels.addAll(comfyModels(name, value));
+                case "--comfy-nodes" -> comfyNodes.addAll(names(value));
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
-        return new Launcher.Options(port, latency, failRate, key, state);
+        return new Launcher.Options(port, latency, failRate, key, state, comfyModels, comfyNodes);
+    }
+
+    private static List<String> names(String v) {
+        return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    /** {@code folder/file} entries, checked now so that a typo is a usage error rather than a failed start. */
+    private static List<String> comfyModels(String name, String v) {
+        List<String> out = names(v);
+        try {
+            dev.kiln.emulator.comfy.ComfyInventory.empty().withEntries(out);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage());
+        }
+        return out;
     }
 
     static void usage(PrintStream out) {
         out.println("""
                 usage: ./kiln emulate [--port N] [--latency D] [--fail-rate R] [--key K] [--state DIR] [--only a,b]
+                                      [--comfy-models folder/file,...] [--comfy-nodes Class,...]
                   --port N       first port; the services take consecutive ones in name order (default %d; 0: any free ports)
                   --latency D    how long a job takes, e.g. 500ms, 2s, 1m (default 2s)
                   --fail-rate R  share of jobs that fail, 0..1 (default 0)
                   --key K        the key every service requires (default: a random one per service, printed)
                   --state DIR    keep what survives a restart (WaveSpeed's tasks) in DIR (default: in memory)
-                  --only a,b     start only these services (default: all)""".formatted(DEFAULT_PORT));
+                  --only a,b     start only these services (default: all)
+                  --comfy-models ComfyUI and RunPod model files besides the defaults, e.g. checkpoints/sdxl.safetensors,loras/x.safetensors
+                  --comfy-nodes  ComfyUI and RunPod custom node classes besides the defaults, e.g. IPAdapterAdvanced""".formatted(DEFAULT_PORT));
     }
 
     private static int integer(String name, String v, int min, int max) {

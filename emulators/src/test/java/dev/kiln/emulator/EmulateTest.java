@@ -65,5 +65,13 @@ class EmulateTest {
         assertThatThrownBy(() -> Emulate.parse(new String[] {"--port", "x"}, new ArrayList<>())).hasMessageContaining("--port");
         assertThatThrownBy(() -> Emulate.parse(new String[] {"--colour", "red"}, new ArrayList<>())).hasMessageContaining("unknown option");
         assertThatThrownBy(() -> Emulate.parse(new String[] {"--key"}, new ArrayList<>())).hasMessageContaining("needs a value");
+        Launcher.Options comfy = Emulate.parse(new String[] {"--comfy-models", "checkpoints/a.safetensors, loras/b.safetensors",
+                "--comfy-nodes=IPAdapterAdvanced"}, new ArrayList<>());
+        assertThat(comfy.comfyModels()).containsExactly("checkpoints/a.safetensors", "loras/b.safetensors");
+        assertThat(comfy.comfyNodes()).containsExactly("IPAdapterAdvanced");
+        assertThatThrownBy(() -> Emulate.parse(new String[] {"--comfy-models", "a.safetensors"}, new ArrayList<>()))
+                .hasMessageContaining("--comfy-models").hasMessageContaining("folder/file");
+        assertThatThrownBy(() -> Emulate.parse(new String[] {"--comfy-models", "models/a.safetensors"}, new ArrayList<>()))
+                .hasMessageContaining("checkpoints");
     }
 }

@@ -86,6 +86,14 @@ public class AccountAdmin {
         return health.check(a);
     }
 
+    /**
+     * What the account's last health check found it can run (for ComfyUI, a summary of its
+     * {@code /object_info}), or null when none could tell; see {@link AccountCapabilities}.
+     */
+    public JsonNode capabilities(String id) {
+        return store.capabilities(get(id).id());
+    }
+
     /** Runs a health check now; a disabled account must be enabled first. */
     public Account check(String id) {
         Account a = get(id);

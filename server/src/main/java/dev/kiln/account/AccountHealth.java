@@ -20,7 +20,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs provider health checks: new accounts at once, accounts sent to {@code checking} by the
- * pool at once, failed ones again after a backoff, ready ones every few minutes.
+ * pool at once, failed ones again after a backoff, ready ones every few minutes. Each passing
+ * check also refreshes what the account can run, where its provider can say
+ * ({@link AccountCapabilities}).
  */
 @Component
 public class AccountHealth {
@@ -30,14 +32,16 @@ public class AccountHealth {
 
     private final AccountStore store;
     private final Providers providers;
+    private final AccountCapabilities capabilities;
     private final Clock clock;
     private final Semaphore wake = new Semaphore(0);
     private final ExecutorService checks = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running;
     private Thread loop;
 
-    AccountHealth(AccountStore store, Providers providers, AccountPool pool, Clock clock) {
+    AccountHealth(AccountStore store, Providers providers, AccountPool pool, AccountCapabilities capabilities, Clock clock) {
         this.store = store;
+        this.capabilities = capabilities;
         this.providers = providers;
         this.clock = clock;
         pool.onHealthCheckRequest(this::wakeUp);
@@ -117,6 +121,9 @@ public class AccountHealth {
         } catch (RuntimeException e) {
             h = Health.failed(e.getMessage());
         }
+        // What it can run is stored before it turns ready, so no job is routed on old knowledge;
+        // a check that could not tell keeps what the last one found.
+        if (h.ok() && h.capabilities() != null) capabilities.save(a, h.capabilities(), clock.instant());
         AccountState to = h.ok() ? AccountState.READY : AccountState.FAILED;
         store.transition(a, to, h.ok() ? null : h.message(), clock.instant());
         if (!h.ok()) log.warn("account {} ({}) failed its health check: {}", a.label(), a.provider(), h.message());

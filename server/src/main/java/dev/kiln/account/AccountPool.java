@@ -84,7 +84,16 @@ public class AccountPool {
 
         /** Picks an account for one job of {@code provider}, taking a rate token. */
         public Choice choose(String provider) {
-            List<Account> ready = eligible(provider).stream().filter(a -> a.state() == AccountState.READY).toList();
+            return choose(provider, a -> true);
+        }
+
+        /**
+         * Picks an account for one job of {@code provider} among those that can run it
+         * ({@link Eligibility#fits}), taking a rate token; {@link Outcome#NONE_READY} when no ready
+         * account can.
+         */
+        public Choice choose(String provider, java.util.function.Predicate<Account> fits) {
+            List<Account> ready = eligible(provider).stream().filter(a -> a.state() == AccountState.READY).filter(fits).toList();
             if (ready.isEmpty()) return new Choice(Outcome.NONE_READY, null, null);
             Instant retryAt = null;
             List<Account> open = new ArrayList<>();
@@ -105,6 +114,16 @@ public class AccountPool {
                 retryAt = min(retryAt, now.plusNanos(probe.getNanosToWaitForRefill()));
             }
             return new Choice(Outcome.BUSY, null, retryAt);
+        }
+
+        /** The accounts that may ever serve {@code provider}'s work (ready or not), disabled ones aside. */
+        public List<Account> candidates(String provider) {
+            return eligible(provider).stream().filter(a -> a.state() != AccountState.DISABLED).toList();
+        }
+
+        /** The account turned out full (its slot was taken elsewhere): nothing more goes to it this cycle. */
+        public void full(Account a) {
+            taken.put(a.id(), Math.max(0, a.maxConcurrency() - a.inFlight()));
         }
 
         /** Gives back a choice that was not used (the job was taken by someone else). */

@@ -49,6 +49,11 @@ public class AccountStore {
         String id;
         if (existing.isPresent()) {
             id = existing.get().id();
+            if (!java.util.Objects.equals(existing.get().baseUrl(), d.baseUrl())) {
+                // Another server: what the old one had says nothing of it until its next check.
+                jdbc.sql("DELETE FROM account_capabilities WHERE account_id = ?").param(id).update();
+                jdbc.sql("UPDATE accounts SET capabilities_at = NULL WHERE id = ?").param(id).update();
+            }
             jdbc.sql("""
                     UPDATE accounts SET source = ?, base_url = ?, config = ?, sandbox = ?, max_concurrency = ?, rate_per_minute = ?
                     WHERE id = ?""")
@@ -148,6 +153,26 @@ public class AccountStore {
                 .param(id).update();
     }
 
+    /** Stores what a health check found the account can run; the row's {@code capabilities_at} says it changed. */
+    public void saveCapabilities(String id, JsonNode capabilities, Instant at) {
+        String body = Json.write(capabilities);
+        if (jdbc.sql("UPDATE account_capabilities SET checked_at = ?, body = ? WHERE account_id = ?").params(ts(at), body, id).update() == 0) {
+            try {
+                jdbc.sql("INSERT INTO account_capabilities (account_id, checked_at, body) VALUES (?, ?, ?)").params(id, ts(at), body).update();
+            } catch (org.springframework.dao.DuplicateKeyException e) {
+                // Another instance stored it first: this answer is as fresh.
+                jdbc.sql("UPDATE account_capabilities SET checked_at = ?, body = ? WHERE account_id = ?").params(ts(at), body, id).update();
+            }
+        }
+        jdbc.sql("UPDATE accounts SET capabilities_at = ? WHERE id = ?").params(ts(at), id).update();
+    }
+
+    /** What the last health check that could tell found the account can run, or null. */
+    public JsonNode capabilities(String id) {
+        return jdbc.sql("SELECT body FROM account_capabilities WHERE account_id = ?").param(id).query(String.class).optional()
+                .map(Json::parse).orElse(null);
+    }
+
     public void delete(String id) {
         jdbc.sql("DELETE FROM accounts WHERE id = ?").param(id).update();
         runtimeSecrets.remove(id);
@@ -180,6 +205,6 @@ public class AccountStore {
                 rs.getInt("max_concurrency"), rs.getInt("rate_per_minute"), rs.getInt("in_flight"), rs.getLong("requests"),
                 rs.getLong("errors"), rs.getInt("recent_failures"), instant(rs, "failure_window_start"),
                 instant(rs, "cooldown_until"), instant(rs, "last_used_at"), instant(rs, "last_check_at"),
-                rs.getString("last_error"), rs.getInt("version"), instant(rs, "created_at"));
+                rs.getString("last_error"), rs.getInt("version"), instant(rs, "created_at"), instant(rs, "capabilities_at"));
     }
 }

@@ -38,13 +38,14 @@ class AdminAccountController {
     record AccountView(String id, String provider, String label, String source, String baseUrl, boolean sandbox, String state,
                        int maxConcurrency, int ratePerMinute, int inFlight, long requests, long errors, int recentFailures,
                        Instant cooldownUntil, Instant lastUsedAt, Instant lastCheckAt, String lastError, boolean hasSecret,
-                       Map<String, String> config, Instant createdAt) {
+                       Map<String, String> config, Instant createdAt, Instant capabilitiesAt) {
         static AccountView of(Account a) {
             Map<String, String> cfg = new java.util.LinkedHashMap<>();
             a.config().forEach((k, v) -> cfg.put(k, SecretBox.isSecretName(k) ? MASK : v));
             return new AccountView(a.id(), a.provider(), a.label(), a.source(), maskUrl(a.baseUrl()), a.sandbox(), a.state().wire(),
                     a.maxConcurrency(), a.ratePerMinute(), a.inFlight(), a.requests(), a.errors(), a.recentFailures(),
-                    a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(), a.lastError(), a.secret() != null, cfg, a.createdAt());
+                    a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(), a.lastError(), a.secret() != null, cfg, a.createdAt(),
+                    a.capabilitiesAt());
         }
     }
 
@@ -98,6 +99,19 @@ class AdminAccountController {
     AccountView get(Caller caller, @PathVariable String id) {
         requireAdmin(caller);
         return AccountView.of(admin.get(id));
+    }
+
+    @Operation(summary = "What its last health check found it can run",
+            description = "For ComfyUI: its node classes, the model files in each folder, and which inputs name them, as read from /object_info; "
+                    + "jobs go only to accounts that have what their workflow needs. Null when no check could tell.")
+    @GetMapping("/{id}/capabilities")
+    Map<String, Object> capabilities(Caller caller, @PathVariable String id) {
+        requireAdmin(caller);
+        Account a = admin.get(id);
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("checked_at", a.capabilitiesAt());
+        out.put("capabilities", admin.capabilities(id));
+        return out;
     }
 
     @Operation(summary = "Run its health check now")

@@ -3,6 +3,7 @@ package dev.kiln.engine;
 import dev.kiln.account.Account;
 import dev.kiln.account.AccountPool;
 import dev.kiln.account.AccountStore;
+import dev.kiln.account.Eligibility;
 import dev.kiln.catalog.Catalog;
 import dev.kiln.catalog.Model;
 import dev.kiln.config.KilnProperties;
@@ -13,12 +14,15 @@ import dev.kiln.job.JobStatus;
 import dev.kiln.job.JobStore;
 import dev.kiln.job.Phase;
 import dev.kiln.job.SubmitState;
+import dev.kiln.support.Json;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +49,10 @@ class Dispatcher {
     private final Clock clock;
     private final Instance instance;
     private final TransactionTemplate tx;
+    private final Eligibility eligibility;
 
     Dispatcher(JobStore store, JobStateMachine machine, AccountStore accounts, AccountPool pool, Catalog catalog,
-               KilnProperties props, Clock clock, Instance instance, TransactionTemplate tx) {
+               KilnProperties props, Clock clock, Instance instance, TransactionTemplate tx, Eligibility eligibility) {
         this.store = store;
         this.machine = machine;
         this.accounts = accounts;
@@ -57,6 +62,7 @@ class Dispatcher {
         this.clock = clock;
         this.instance = instance;
         this.tx = tx;
+        this.eligibility = eligibility;
     }
 
     /** The result of one dispatch round: jobs to drive, and when it is worth trying again. */
@@ -80,10 +86,16 @@ class Dispatcher {
                             .error("model_unavailable", "model " + j.model() + " is no longer in the catalogue"));
                     continue;
                 }
-                Placement p = place(j, m, cycle, busyProviders);
-                if (p == null) continue;
+                boolean[] busy = {false};
+                Placement p = place(j, m, cycle, busyProviders, busy);
+                if (p == null) {
+                    if (!busy[0]) failIfNoAccountCanRun(j, m, cycle);
+                    continue;
+                }
                 if (!accounts.tryAcquireSlot(p.account.id(), now)) {
+                    // Another instance filled it since the cycle read the table: no more of this round for it.
                     cycle.unchoose(p.account);
+                    cycle.full(p.account);
                     busyProviders.add(p.provider);
                     continue;
                 }
@@ -101,19 +113,25 @@ class Dispatcher {
 
     private record Placement(String provider, int binding, Account account) {}
 
-    /** The first binding (from the job's current one) whose provider has a ready account with room. */
-    private Placement place(Job j, Model m, AccountPool.Cycle cycle, Set<String> busyProviders) {
+    /**
+     * The first binding (from the job's current one) whose provider has a ready account with room
+     * that can run the job ({@link Eligibility}: e.g. a ComfyUI that has the workflow's models and nodes).
+     */
+    private Placement place(Job j, Model m, AccountPool.Cycle cycle, Set<String> busyProviders, boolean[] busy) {
+        Map<String, Object> values = values(j);
         for (int b = j.bindingIndex(); b < m.bindings().size(); b++) {
             String provider = m.bindings().get(b).provider();
-            if (busyProviders.contains(provider)) return null;
-            AccountPool.Choice c = cycle.choose(provider);
+            // No early skip of a provider found busy for an earlier job: that job may have needed
+            // other accounts of it (another ComfyUI's models) than this one does.
+            AccountPool.Choice c = cycle.choose(provider, eligibility.fits(Eligibility.work(m, m.bindings().get(b), j.mode(), values)));
             switch (c.outcome()) {
                 case CHOSEN -> {
                     return new Placement(provider, b, c.account());
                 }
                 case BUSY -> {
-                    // Ready accounts exist but are full or rate-limited: wait for them.
+                    // Ready accounts that can run it exist but are full or rate-limited: wait for them.
                     busyProviders.add(provider);
+                    busy[0] = true;
                     return null;
                 }
                 case NONE_READY -> {
@@ -123,6 +141,34 @@ class Dispatcher {
         }
         log.debug("job {}: no ready account for any binding of {}", j.id(), m.id());
         return null;
+    }
+
+    /**
+     * A job that waits for an account none of which can ever run it (each lacks a model file or a
+     * node class its work needs, as their health checks found) fails now, naming what is missing,
+     * rather than at its deadline. It got in while that was not known yet (an account not checked).
+     */
+    private void failIfNoAccountCanRun(Job j, Model m, AccountPool.Cycle cycle) {
+        List<Eligibility.Unfit> why = eligibility.unrunnable(m, j.bindingIndex(), j.mode(), values(j), cycle);
+        if (why.isEmpty()) return;
+        StringBuilder sb = new StringBuilder("no account can run this job:");
+        why.stream().limit(10).forEach(u -> sb.append(' ').append(u.account().provider()).append(" '").append(u.account().label())
+                .append("': ").append(u.shortfall().path().isEmpty() ? "" : "workflow " + u.shortfall().path() + ": ")
+                .append(u.shortfall().message()).append(';'));
+        if (why.size() > 10) sb.append(" and ").append(why.size() - 10).append(" more");
+        machine.apply(j, JobChange.to(JobStatus.FAILED, Phase.DONE, "no account can run it").error("no_capable_account", sb.toString()));
+    }
+
+    /** What the job's templates see, as {@link JobRunner} gives them (its id aside, which no account depends on). */
+    private static Map<String, Object> values(Job j) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (j.params() != null) j.params().properties().forEach(e -> values.put(e.getKey(), Json.MAPPER.convertValue(e.getValue(), Object.class)));
+        values.put("prompt", j.prompt());
+        values.put("negative_prompt", j.negativePrompt());
+        values.put("mode", j.mode());
+        values.put("model", j.model());
+        values.put("job_id", j.id());
+        return values;
     }
 
     /** How long the dispatcher may sleep when nothing is due. */

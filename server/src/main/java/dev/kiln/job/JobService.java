@@ -1,6 +1,7 @@
 package dev.kiln.job;
 
 import dev.kiln.account.AccountPool;
+import dev.kiln.account.Eligibility;
 import dev.kiln.asset.Asset;
 import dev.kiln.asset.AssetService;
 import dev.kiln.catalog.Binding;
@@ -58,10 +59,11 @@ public class JobService {
     private final WebhookTokens tokens;
     private final Outbox outbox;
     private final TransactionTemplate tx;
+    private final Eligibility eligibility;
 
     JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
                KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger, WebhookTokens tokens,
-               Outbox outbox, TransactionTemplate tx) {
+               Outbox outbox, TransactionTemplate tx, Eligibility eligibility) {
         this.catalog = catalog;
         this.assets = assets;
         this.store = store;
@@ -74,6 +76,7 @@ public class JobService {
         this.tokens = tokens;
         this.outbox = outbox;
         this.tx = tx;
+        this.eligibility = eligibility;
     }
 
     /** A validated request expanded into the jobs to insert, and who pays for them. */
@@ -227,6 +230,11 @@ public class JobService {
                     notes.isEmpty() ? null : String.join("; ", notes), req.origin()));
             index++;
         }
+        List<FieldError> unrunnable = unrunnable(req, variants);
+        if (!unrunnable.isEmpty()) {
+            discard(req, checked.inputs());
+            throw KilnException.validation(unrunnable);
+        }
         Payer payer = Payer.of(caller);
         if (payer.metered() && !payer.mayOverdraw()) {
             // A first look at the balance, so that a submission beyond it leaves nothing stored;
@@ -238,6 +246,29 @@ public class JobService {
             }
         }
         return new Plan(req, jobs, checked.inputs(), payer);
+    }
+
+    /**
+     * Why no account can run these jobs (e.g. no ComfyUI has the workflow's checkpoint or custom
+     * node), per distinct set of parameters (seeds aside, which no account depends on): refused now
+     * with 422 rather than left waiting for an account that will never take them.
+     */
+    private List<FieldError> unrunnable(JobRequest req, List<Variant> variants) {
+        AccountPool.Cycle accounts = pool.cycle();
+        java.util.Set<Map<String, Object>> seen = new java.util.HashSet<>();
+        for (Variant v : variants) {
+            Map<String, Object> values = new LinkedHashMap<>(v.params());
+            values.remove("seed");
+            if (!seen.add(values)) continue;
+            values.putAll(v.params());
+            values.put("prompt", v.prompt());
+            values.put("negative_prompt", req.negativePrompt());
+            values.put("mode", req.mode());
+            values.put("model", req.model().id());
+            List<FieldError> why = eligibility.refusal(req.model(), req.mode(), values, accounts);
+            if (!why.isEmpty()) return why;
+        }
+        return List.of();
     }
 
     /** Which API created the job with this id ({@code v1} or a façade's id), whoever owns it. */

@@ -1,6 +1,8 @@
 package dev.kiln.provider;
 
 import java.time.Instant;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A generation backend protocol (WaveSpeed, Replicate, fal, RunPod, ComfyUI), spoken over real
@@ -54,8 +56,22 @@ public interface Provider {
         throw new ProviderException.Rejected(id(), "output of an unsupported kind", null, 0);
     }
 
-    /** A cheap check that the account works (credentials valid, endpoint reachable). */
+    /**
+     * A cheap check that the account works (credentials valid, endpoint reachable), and, where the
+     * provider can say, what it can run ({@link Health#capabilities()}), refreshed on every check.
+     */
     Health health(ProviderAccount account);
+
+    /**
+     * What this account lacks to run this work, judged from its settings and the capabilities its
+     * last health check found ({@code capabilities}, null when none were ever found). Kiln sends a
+     * job only to an account with no shortfall, and refuses at submission a job no account can
+     * run. Empty when the account can run it, and when it cannot tell: an unknown account is
+     * tried, and the provider's own refusal fails the job.
+     */
+    default List<Shortfall> shortfalls(ProviderAccount account, JsonNode capabilities, Work work) {
+        return List.of();
+    }
 
     /** How often this provider may be polled. */
     default PollPolicy pollPolicy(ProviderAccount account, String kind) {

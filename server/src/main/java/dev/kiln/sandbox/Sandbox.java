@@ -34,13 +34,14 @@ public class Sandbox {
     /** The running emulators, by service. */
     private final Map<String, Emulator> emulators = new LinkedHashMap<>();
 
-    Sandbox(KilnProperties props, List<ProviderDescriptor> descriptors, AccountStore accounts, Clock clock) {
+    Sandbox(KilnProperties props, SandboxProperties sandboxProps, List<ProviderDescriptor> descriptors, AccountStore accounts,
+            Clock clock) {
         if (props.sandbox() == KilnProperties.SandboxMode.OFF) {
             log.info("sandbox is off (KILN_SANDBOX=off): only configured providers can run jobs");
             return;
         }
         Launcher.Options options = new Launcher.Options(0, props.sandboxLatency(), props.sandboxFailRate(), null,
-                props.dataDir().resolve("sandbox"));
+                props.dataDir().resolve("sandbox"), sandboxProps.sandboxComfyModels(), sandboxProps.sandboxComfyNodes());
         try {
             for (ProviderDescriptor d : descriptors) {
                 ProviderDescriptor.Sandbox s = d.sandbox();

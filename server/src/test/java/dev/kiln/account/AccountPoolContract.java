@@ -44,8 +44,8 @@ abstract class AccountPoolContract {
         store = new AccountStore(jdbc, new SecretBox(props));
         pool = new AccountPool(store, props, clock);
         emulator = WaveSpeedEmulator.start(WaveSpeedEmulator.Config.defaults().withApiKey("good-key"));
-        health = new AccountHealth(store, new Providers(List.of(new WaveSpeedProvider(new ProviderHttp(), WaveSpeedConfig.defaults("wavespeed")))),
-                pool, clock);
+        Providers providers = new Providers(List.of(new WaveSpeedProvider(new ProviderHttp(), WaveSpeedConfig.defaults("wavespeed"))));
+        health = new AccountHealth(store, providers, pool, new AccountCapabilities(store, providers), clock);
     }
 
     @AfterEach

@@ -64,8 +64,12 @@ class EnvAccountsTest {
         assertThat(only(Map.of("FAL_KEY", "f"))).isEqualTo(new AccountStore.Definition("fal", "env", "env", "https://queue.fal.run", "f",
                 Map.of("jwks_url", "https://rest.alpha.fal.ai/.well-known/jwks.json"), false, 10, 600));
         assertThat(only(Map.of("RUNPOD_API_KEY", "p", "RUNPOD_ENDPOINT_ID", " ep1 "))).isEqualTo(new AccountStore.Definition("runpod",
-                "env", "env", "https://api.runpod.ai/v2", "p", Map.of("endpoint_id", "ep1", "rest_url", "https://rest.runpod.io/v1"),
-                false, 10, 600));
+                "env", "env", "https://api.runpod.ai/v2", "p", Map.of("endpoint_id", "ep1", "rest_url", "https://rest.runpod.io/v1",
+                "video_outputs", "false"), false, 10, 600));
+        // A custom worker that returns VideoHelperSuite's files, with the models its image holds.
+        assertThat(only(Map.of("RUNPOD_API_KEY", "p", "RUNPOD_ENDPOINT_ID", "ep1", "RUNPOD_VIDEO_OUTPUTS", "true",
+                "RUNPOD_COMFY_MODELS", "checkpoints/a.safetensors")).config())
+                .containsEntry("video_outputs", "true").containsEntry("comfy_models", "checkpoints/a.safetensors");
         assertThat(only(Map.of("COMFYUI_URL", "http://gpu:8188/"))).isEqualTo(new AccountStore.Definition("comfyui", "env", "env",
                 "http://gpu:8188", null, Map.of(), false, 2, 600));
     }

@@ -53,8 +53,10 @@ class ComfyProvidersFlowTest extends KilnIntegrationTest {
 
     @BeforeAll
     void start() {
-        comfy = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withWorkers(4).withLatency(Duration.ofMillis(300)));
-        runpod = RunPodEmulator.start(RunPodEmulator.Config.defaults(KEY, "e2e-endpoint").withLatency(Duration.ofMillis(300)));
+        comfy = ComfyUiEmulator.start(ComfyUiEmulator.Config.defaults().withWorkers(4).withLatency(Duration.ofMillis(300))
+                .withModels("checkpoints", "test.safetensors", "any.safetensors"));
+        runpod = RunPodEmulator.start(RunPodEmulator.Config.defaults(KEY, "e2e-endpoint").withLatency(Duration.ofMillis(300))
+                .withModels("checkpoints", "test.safetensors", "any.safetensors"));
         Account c = accounts.upsertRuntime(new AccountStore.Definition("comfyui", LABEL, "test", comfy.baseUrl(), null, Map.of(),
                 false, 8, 60_000), clock.instant());
         Account r = accounts.upsertRuntime(new AccountStore.Definition("runpod", LABEL, "test", runpod.baseUrl(), KEY,

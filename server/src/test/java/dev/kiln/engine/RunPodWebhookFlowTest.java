@@ -70,7 +70,7 @@ class RunPodWebhookFlowTest {
     @BeforeAll
     void start() {
         runpod = RunPodEmulator.start(RunPodEmulator.Config.defaults(KEY, "hooks").withLatency(Duration.ofMillis(300))
-                .withWebhookRetries(3, Duration.ofMillis(200)));
+                .withWebhookRetries(3, Duration.ofMillis(200)).withModels("checkpoints", "test.safetensors"));
         Account a = accounts.upsertRuntime(new AccountStore.Definition("runpod", "e2e-webhooks", "test", runpod.baseUrl(), KEY,
                 Map.of("endpoint_id", runpod.endpointId()), false, 16, 60_000), clock.instant());
         health.checkDue();

@@ -9,6 +9,7 @@ import dev.kiln.catalog.Model;
 import dev.kiln.catalog.ParamSpec;
 import dev.kiln.catalog.Templates;
 import dev.kiln.emulator.comfy.ComfyGraph;
+import dev.kiln.emulator.comfy.ComfyInventory;
 import dev.kiln.emulator.comfy.ComfyMachine;
 import dev.kiln.support.Json;
 import dev.kiln.testing.TestCatalog;
@@ -88,7 +89,11 @@ class ComfyMachineTest {
     }
 
     static Map<String, ObjectNode> run(JsonNode workflow, Folders f) {
-        ComfyGraph.Validation v = ComfyGraph.validate(workflow, f.inputs.keySet());
+        return run(workflow, f, ComfyInventory.sandbox());
+    }
+
+    static Map<String, ObjectNode> run(JsonNode workflow, Folders f, ComfyInventory inventory) {
+        ComfyGraph.Validation v = ComfyGraph.validate(workflow, f.inputs.keySet(), inventory);
         assertThat(v.ok()).as(v.errorBody().toString()).isTrue();
         return ComfyMachine.run(ComfyGraph.of(workflow), v.outputs(), f, new ComfyMachine.Listener() {});
     }
@@ -236,8 +241,10 @@ class ComfyMachineTest {
                 .isEqualTo("value_smaller_than_min");
         JsonNode img = workflow("pony-v6-xl", "img2img", "comfyui", Map.of("seed", 5));
         ComfyGraph.Validation v = ComfyGraph.validate(img, List.of("other.png"));
-        assertThat(v.nodeErrors().get("11").get("errors").get(0).get("type").asString()).isEqualTo("value_not_in_list");
-        assertThat(v.nodeErrors().get("11").get("errors").get(0).get("details").asString()).contains("reference_image.png");
+        // LoadImage checks its file in its own VALIDATE_INPUTS (nodes.py), not against the combo list.
+        assertThat(v.nodeErrors().get("11").get("errors").get(0).get("type").asString()).isEqualTo("custom_validation_failed");
+        assertThat(v.nodeErrors().get("11").get("errors").get(0).get("details").asString())
+                .isEqualTo("image - Invalid image file: reference_image.png");
     }
 
     @Test
@@ -247,11 +254,11 @@ class ComfyMachineTest {
         assertThat(ComfyGraph.validate(wf, List.of()).error().get("type").asString()).isEqualTo("prompt_no_outputs");
         ObjectNode wf2 = pony();
         ((ObjectNode) wf2.get("5")).remove("class_type");
-        assertThat(ComfyGraph.validate(wf2, List.of()).error().get("type").asString()).isEqualTo("invalid_prompt");
+        assertThat(ComfyGraph.validate(wf2, List.of()).error().get("type").asString()).isEqualTo("missing_node_type");
     }
 
     @Test
-    void customNodesAreAcceptedAndPassTheirInputsThrough() throws IOException {
+    void installedCustomNodesAreAcceptedAndPassTheirInputsThrough() throws IOException {
         ObjectNode wf = pony();
         // A custom upscaler between the decoder and the saver, and a custom saver of its own.
         wf.set("20", Json.parse("{\"class_type\":\"MyFancyUpscaler\",\"inputs\":{\"image\":[\"8\",0],\"strength\":0.5}}"));
@@ -259,7 +266,8 @@ class ComfyMachineTest {
         wf.set("21", Json.parse("{\"class_type\":\"Image Save (WAS)\",\"inputs\":{\"images\":[\"20\",0],\"filename_prefix\":\"was\"}}"));
         ((ObjectNode) wf.get("5").get("inputs")).put("width", 576);
         Folders f = new Folders();
-        Map<String, ObjectNode> out = run(wf, f);
+        assertThat(ComfyGraph.validate(wf, List.of()).error().get("type").asString()).isEqualTo("missing_node_type");
+        Map<String, ObjectNode> out = run(wf, f, ComfyInventory.sandbox().withCustomNodes("MyFancyUpscaler", "Image Save (WAS)"));
         assertThat(out).containsOnlyKeys("9", "21");
         assertThat(image(f.file(out.get("21").get("images").get(0))).getWidth()).isEqualTo(576);
         assertThat(out.get("21").get("images").get(0).get("filename").asString()).startsWith("was_");

@@ -27,6 +27,8 @@ import tools.jackson.databind.JsonNode;
         "kiln.max-run-jobs=200",
         "kiln.max-body=8MB",
         "kiln.catalog-dir=src/test/resources/catalog-test",
+        // The test catalogue's workflows load test.safetensors (the sandbox has the shipped catalogue's models).
+        "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
         "logging.level.dev.kiln=INFO"})
 public abstract class KilnIntegrationTest {
     static final Path DATA;

@@ -75,24 +75,50 @@ public final class ComfyGraph {
         return new ComfyGraph(out);
     }
 
+    /** Validates a prompt on a server with the sandbox's inventory ({@link ComfyInventory#sandbox()}). */
+    public static Validation validate(JsonNode prompt, Collection<String> inputFiles) {
+        return validate(prompt, inputFiles, ComfyInventory.sandbox());
+    }
+
     /**
-     * Validates a prompt.
+     * Validates a prompt as Comfy-Org/ComfyUI {@code execution.validate_prompt} does: every node's
+     * class must be installed ({@code missing_node_type}, before anything else), the prompt needs an
+     * output node, and each output's inputs are checked recursively ({@code validate_inputs}:
+     * required inputs present, links to existing nodes of the right type, widget values converted
+     * to their type, numbers in range, combo values in their list — model files in their folder,
+     * {@code LoadImage} files uploaded).
      *
      * @param inputFiles the names of uploaded input images, which {@code LoadImage} may name
+     * @param inventory the model files and custom nodes installed
      */
-    public static Validation validate(JsonNode prompt, Collection<String> inputFiles) {
+    public static Validation validate(JsonNode prompt, Collection<String> inputFiles, ComfyInventory inventory) {
         if (!(prompt instanceof ObjectNode o) || o.isEmpty()) {
             return new Validation(error("no_prompt", "No prompt provided", "No prompt provided"), Json.object(), List.of());
         }
         for (Map.Entry<String, JsonNode> e : o.properties()) {
             JsonNode n = e.getValue();
+            String title = n.path("_meta").path("title").isString() ? n.path("_meta").path("title").asString() : null;
             if (!n.isObject() || !n.has("class_type")) {
-                return new Validation(error("invalid_prompt", "Cannot execute because a node is missing the class_type property.",
-                        "Node ID '#" + e.getKey() + "'"), Json.object(), List.of());
+                ObjectNode err = error("missing_node_type", "Node '" + (title != null ? title : "ID #" + e.getKey())
+                        + "' has no class_type. The workflow may be corrupted or a custom node is missing.", "Node ID '#" + e.getKey() + "'");
+                ObjectNode extra = (ObjectNode) err.get("extra_info");
+                extra.put("node_id", e.getKey());
+                extra.putNull("class_type");
+                if (title == null) extra.putNull("node_title");
+                else extra.put("node_title", title);
+                return new Validation(err, Json.object(), List.of());
             }
-            if (!n.get("class_type").isString()) {
-                return new Validation(error("invalid_prompt", "Cannot execute because node " + e.getKey() + " has an invalid class_type.",
-                        "Node ID '#" + e.getKey() + "'"), Json.object(), List.of());
+            JsonNode cls = n.get("class_type");
+            if (!cls.isString() || !inventory.has(cls.asString())) {
+                String classType = cls.isString() ? cls.asString() : cls.toString();
+                String nodeTitle = title != null ? title : classType;
+                ObjectNode err = error("missing_node_type", "Node '" + nodeTitle + "' not found. The custom node may not be installed.",
+                        "Node ID '#" + e.getKey() + "'");
+                ObjectNode extra = (ObjectNode) err.get("extra_info");
+                extra.put("node_id", e.getKey());
+                extra.set("class_type", cls);
+                extra.put("node_title", nodeTitle);
+                return new Validation(err, Json.object(), List.of());
             }
         }
         ComfyGraph g = of(prompt);
@@ -101,12 +127,16 @@ public final class ComfyGraph {
         if (outputs.isEmpty()) {
             return new Validation(error("prompt_no_outputs", "Prompt has no outputs", ""), Json.object(), List.of());
         }
-        Checker c = new Checker(g, Set.copyOf(inputFiles));
+        Checker c = new Checker(g, List.copyOf(inputFiles), inventory);
         List<String> good = new ArrayList<>();
         Map<String, Set<String>> dependents = new LinkedHashMap<>();
+        List<String> failures = new ArrayList<>();
         for (String out : outputs) {
             Set<String> visited = new LinkedHashSet<>();
             if (c.check(out, new HashSet<>(), visited)) good.add(out);
+            else for (ObjectNode err : c.errors.getOrDefault(out, List.of())) {
+                failures.add(err.path("message").asString() + ": " + err.path("details").asString());
+            }
             for (String v : visited) dependents.computeIfAbsent(v, k -> new LinkedHashSet<>()).add(out);
         }
         ObjectNode nodeErrors = Json.object();
@@ -120,51 +150,83 @@ public final class ComfyGraph {
             ne.put("class_type", g.nodes.get(id).classType());
         });
         if (good.isEmpty()) {
-            return new Validation(error("prompt_outputs_failed_validation", "Prompt outputs failed validation", ""), nodeErrors, List.of());
+            // execution.py joins the outputs' own errors, "message: details", one per line.
+            return new Validation(error("prompt_outputs_failed_validation", "Prompt outputs failed validation", String.join("\n", failures)),
+                    nodeErrors, List.of());
         }
         return new Validation(null, nodeErrors, List.copyOf(good));
     }
 
-    /**
-     * A minimal {@code /object_info}: the node classes the machine knows, with their inputs
-     * (required/optional, type or choice list; {@code LoadImage} lists the uploaded files) and outputs.
-     */
+    /** {@code /object_info} of a server with the sandbox's inventory. */
     public static ObjectNode objectInfo(Collection<String> inputFiles) {
+        return objectInfo(inputFiles, ComfyInventory.sandbox());
+    }
+
+    /**
+     * {@code /object_info} as server.py's {@code node_info} writes it, for every node class
+     * installed: inputs (required/optional; a combo as its list, {@code [[choices], {...}]}, or, for
+     * V3 nodes, {@code ["COMBO", {"options": [...]}]}; model folders list their files,
+     * {@code LoadImage} the uploaded inputs), {@code input_order}, outputs, category, output node.
+     * Installed custom classes the machine has no schema for are listed without inputs.
+     */
+    public static ObjectNode objectInfo(Collection<String> inputFiles, ComfyInventory inventory) {
         ObjectNode all = Json.object();
-        ComfyNodes.all().forEach((cls, spec) -> {
+        for (String cls : inventory.nodeClasses()) {
+            ComfyNodes.Spec spec = ComfyNodes.spec(cls);
+            if (spec == null) spec = new ComfyNodes.Spec(cls, List.of(), List.of(), ComfyNodes.isOutput(cls), "custom", cls, false, "custom_nodes");
             ObjectNode o = all.putObject(cls);
             ObjectNode input = o.putObject("input");
             ObjectNode required = input.putObject("required");
-            ObjectNode optional = input.putObject("optional");
-            ArrayNode order = o.putObject("input_order").putArray("required");
+            ObjectNode optional = null;
+            ObjectNode order = o.putObject("input_order");
+            ArrayNode reqOrder = order.putArray("required");
+            ArrayNode optOrder = null;
             for (ComfyNodes.Input in : spec.inputs()) {
+                if (!in.required() && optional == null) {
+                    optional = input.putObject("optional");
+                    optOrder = order.putArray("optional");
+                }
                 ArrayNode t = (in.required() ? required : optional).putArray(in.name());
-                if (in.type().equals("COMBO")) {
-                    ArrayNode choices = t.addArray();
-                    if (cls.equals("LoadImage")) inputFiles.stream().sorted().forEach(choices::add);
+                List<String> choices = in.choices(inventory, inputFiles);
+                if (choices != null) {
+                    if (spec.v3()) {
+                        t.add("COMBO");
+                        ArrayNode opts = t.addObject().putArray("options");
+                        choices.forEach(opts::add);
+                    } else {
+                        ArrayNode list = t.addArray();
+                        choices.forEach(list::add);
+                        if (in.folder() != null && in.folder().equals(ComfyNodes.INPUT_FOLDER)) t.addObject().put("image_upload", true);
+                    }
                 } else {
                     t.add(in.type());
                     if (in.min() != null) {
                         ObjectNode opts = t.addObject();
-                        opts.put("min", in.min());
-                        opts.put("max", in.max());
+                        if (in.type().equals("INT")) {
+                            opts.put("min", (long) (double) in.min());
+                            if (in.max() >= 9.2e18) opts.put("max", new java.math.BigInteger("18446744073709551615"));
+                            else opts.put("max", (long) (double) in.max());
+                        } else {
+                            opts.put("min", in.min());
+                            opts.put("max", in.max());
+                        }
                     }
                 }
-                if (in.required()) order.add(in.name());
+                (in.required() ? reqOrder : optOrder).add(in.name());
             }
             ArrayNode out = o.putArray("output");
             spec.outputs().forEach(out::add);
-            ArrayNode names = o.putArray("output_name");
-            spec.outputs().forEach(names::add);
             ArrayNode isList = o.putArray("output_is_list");
             spec.outputs().forEach(x -> isList.add(false));
+            ArrayNode names = o.putArray("output_name");
+            spec.outputs().forEach(names::add);
             o.put("name", cls);
             o.put("display_name", cls);
             o.put("description", "");
-            o.put("python_module", "nodes");
+            o.put("python_module", spec.module());
             o.put("category", spec.category());
             o.put("output_node", spec.outputNode());
-        });
+        }
         return all;
     }
 
@@ -193,13 +255,15 @@ public final class ComfyGraph {
 
     private static final class Checker {
         final ComfyGraph g;
-        final Set<String> files;
+        final List<String> files;
+        final ComfyInventory inventory;
         final Map<String, Boolean> done = new LinkedHashMap<>();
         final Map<String, List<ObjectNode>> errors = new LinkedHashMap<>();
 
-        Checker(ComfyGraph g, Set<String> files) {
+        Checker(ComfyGraph g, List<String> files, ComfyInventory inventory) {
             this.g = g;
             this.files = files;
+            this.inventory = inventory;
         }
 
         boolean check(String id, Set<String> stack, Set<String> visited) {
@@ -291,72 +355,80 @@ public final class ComfyGraph {
             return check(target, stack, visited);
         }
 
+        /**
+         * A widget value as execution.py's {@code validate_inputs} checks it: converted with
+         * Python's {@code int()}/{@code float()} ({@code invalid_input_type} when that raises),
+         * then min and max, then a combo's list ({@code value_not_in_list}, the list shown only
+         * up to 20 entries). {@code LoadImage}'s file is checked by its own {@code VALIDATE_INPUTS}
+         * instead ({@code custom_validation_failed}). STRING and BOOLEAN take anything
+         * ({@code str()}, {@code bool()}).
+         */
         boolean checkWidget(Node n, ComfyNodes.Input in, JsonNode v, List<ObjectNode> errs) {
+            if (v.isObject() && v.has("__value__")) v = v.get("__value__");
             switch (in.type()) {
                 case "INT", "FLOAT" -> {
-                    Double d = number(v, in.type().equals("INT"));
-                    if (d == null) {
-                        errs.add(inputError("invalid_input_type", "Failed to convert an input value to a " + in.type() + " value",
-                                in.name() + ", " + v, in.name()));
+                    boolean integral = in.type().equals("INT");
+                    String failure = Py.conversionError(v, integral);
+                    if (failure != null) {
+                        ObjectNode e = inputError("invalid_input_type", "Failed to convert an input value to a " + in.type() + " value",
+                                in.name() + ", " + Py.str(v) + ", " + failure, in.name());
+                        ((ObjectNode) e.get("extra_info")).set("received_value", v);
+                        ((ObjectNode) e.get("extra_info")).put("exception_message", failure);
+                        errs.add(e);
                         return false;
                     }
+                    double d = Py.toNumber(v, integral);
                     if (in.min() != null && d < in.min()) {
-                        errs.add(inputError("value_smaller_than_min", "Value " + plain(d) + " smaller than min of " + plain(in.min()), in.name(), in.name()));
+                        errs.add(received(inputError("value_smaller_than_min", "Value " + Py.number(d, integral) + " smaller than min of "
+                                + Py.number(in.min(), integral), in.name(), in.name()), v));
                         return false;
                     }
                     if (in.max() != null && d > in.max()) {
-                        errs.add(inputError("value_bigger_than_max", "Value " + plain(d) + " bigger than max of " + plain(in.max()), in.name(), in.name()));
+                        errs.add(received(inputError("value_bigger_than_max", "Value " + Py.number(d, integral) + " bigger than max of "
+                                + Py.number(in.max(), integral), in.name(), in.name()), v));
                         return false;
                     }
                     return true;
                 }
                 case "COMBO" -> {
-                    if (!v.isValueNode() || v.isNull()) {
-                        errs.add(inputError("value_not_in_list", "Value not in list", in.name() + ": '" + v + "' not in list", in.name()));
-                        return false;
-                    }
                     if (n.classType().equals("LoadImage") && in.name().equals("image")) {
-                        String file = fileName(v.asString());
-                        if (!files.contains(file)) {
-                            List<String> sorted = new ArrayList<>(files);
-                            Collections.sort(sorted);
-                            errs.add(inputError("value_not_in_list", "Value not in list",
-                                    "image: '" + v.asString() + "' not in " + sorted, in.name()));
+                        String file = fileName(Py.str(v));
+                        if (!v.isString() || !files.contains(file)) {
+                            errs.add(inputError("custom_validation_failed", "Custom validation failed for node",
+                                    "image - Invalid image file: " + Py.str(v), in.name()));
                             return false;
                         }
+                        return true;
                     }
-                    return true;
-                }
-                case "BOOLEAN" -> {
-                    if (!v.isBoolean() && !v.isNumber()) {
-                        errs.add(inputError("invalid_input_type", "Failed to convert an input value to a BOOLEAN value", in.name() + ", " + v, in.name()));
+                    List<String> choices = in.choices(inventory, files);
+                    if (choices == null) return true;
+                    if (!v.isString() || !choices.contains(v.asString())) {
+                        String list = choices.size() > 20 ? "(list of length " + choices.size() + ")" : Py.list(choices);
+                        ObjectNode e = inputError("value_not_in_list", "Value not in list", in.name() + ": " + Py.repr(v) + " not in " + list,
+                                in.name());
+                        ObjectNode extra = (ObjectNode) e.get("extra_info");
+                        if (choices.size() > 20) extra.putNull("input_config");
+                        else {
+                            ArrayNode config = extra.putArray("input_config");
+                            ArrayNode c = config.addArray();
+                            choices.forEach(c::add);
+                            config.addObject();
+                        }
+                        extra.set("received_value", v);
+                        errs.add(e);
                         return false;
                     }
                     return true;
                 }
                 default -> {
-                    return true; // STRING: ComfyUI takes str() of anything
+                    return true; // STRING and BOOLEAN: str() and bool() take anything
                 }
             }
         }
 
-        static Double number(JsonNode v, boolean integral) {
-            double d;
-            if (v.isNumber()) d = v.asDouble();
-            else if (v.isString()) {
-                try {
-                    d = Double.parseDouble(v.asString().trim());
-                } catch (NumberFormatException e) {
-                    return null;
-                }
-            } else if (v.isBoolean()) d = v.asBoolean() ? 1 : 0;
-            else return null;
-            if (integral && v.isString() && d != Math.rint(d)) return null;
-            return integral ? Math.floor(d) : d;
-        }
-
-        static String plain(double d) {
-            return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+        static ObjectNode received(ObjectNode error, JsonNode v) {
+            ((ObjectNode) error.get("extra_info")).set("received_value", v);
+            return error;
         }
 
         static ObjectNode inputError(String type, String message, String details, String inputName) {

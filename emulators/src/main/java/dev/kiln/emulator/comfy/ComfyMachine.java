@@ -183,8 +183,16 @@ public final class ComfyMachine {
             case "CheckpointLoaderSimple", "CheckpointLoaderNF4" -> List.of(new Opaque("model"), new Opaque("clip"), new Opaque("vae"));
             case "UNETLoader", "LoraLoaderModelOnly", "ModelSamplingSD3", "ModelSamplingAuraFlow" -> List.of(new Opaque("model"));
             case "LoraLoader" -> List.of(new Opaque("model"), new Opaque("clip"));
-            case "CLIPLoader", "CLIPSetLastLayer" -> List.of(new Opaque("clip"));
+            case "CLIPLoader", "DualCLIPLoader", "CLIPSetLastLayer" -> List.of(new Opaque("clip"));
             case "VAELoader" -> List.of(new Opaque("vae"));
+            case "UpscaleModelLoader" -> List.of(new Opaque("upscale_model " + text(w.get("model_name"))));
+            case "ImageUpscaleWithModel" -> {
+                // The model's own factor: 4 for the common 4x models, 2 for those named 2x.
+                Pixels p = pixels(in.get("image"));
+                Val m = in.get("upscale_model");
+                int f = m instanceof Opaque o && o.what().toLowerCase(java.util.Locale.ROOT).contains("2x") ? 2 : 4;
+                yield List.of(new Pixels(p.w() * f, p.h() * f, p.frames(), p.batch(), p.prompt(), p.seed()));
+            }
             case "CLIPVisionLoader" -> List.of(new Opaque("clip_vision"));
             case "CLIPVisionEncode" -> List.of(new Opaque("clip_vision_output"));
             case "CLIPTextEncode" -> List.of(new Cond(text(w.get("text"))));

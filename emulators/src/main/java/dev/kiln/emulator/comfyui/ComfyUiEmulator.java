@@ -3,6 +3,7 @@ package dev.kiln.emulator.comfyui;
 import dev.kiln.emulator.comfy.ComfyFolders;
 import dev.kiln.emulator.http.Multipart;
 import dev.kiln.emulator.comfy.ComfyGraph;
+import dev.kiln.emulator.comfy.ComfyInventory;
 import dev.kiln.emulator.comfy.ComfyMachine;
 import dev.kiln.emulator.support.Json;
 import jakarta.servlet.http.HttpServlet;
@@ -75,28 +76,36 @@ public final class ComfyUiEmulator implements AutoCloseable {
      *     {@code POST /interrupt} stops whatever is running)
      * @param workDir where the embedded Tomcat keeps its work files (removed again at close); null
      *     for a fresh folder in the system temp directory, also removed at close
+     * @param inventory the model files and custom nodes installed: {@code /object_info} lists them and
+     *     {@code /prompt} refuses anything else ({@code missing_node_type}, {@code value_not_in_list})
      */
     public record Config(int port, Duration latency, int workers, double failRate, long randomSeed, int maxHistory, long storageBytes,
-                         boolean legacyServer, java.nio.file.Path workDir) {
+                         boolean legacyServer, java.nio.file.Path workDir, ComfyInventory inventory) {
         public Config {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port: " + port);
             if (latency == null || latency.isNegative()) throw new IllegalArgumentException("latency: " + latency);
             if (workers < 1) throw new IllegalArgumentException("workers must be positive");
             if (!(failRate >= 0 && failRate <= 1)) throw new IllegalArgumentException("failRate must be 0..1");
             if (maxHistory < 1 || storageBytes < 1) throw new IllegalArgumentException("maxHistory and storageBytes must be positive");
+            if (inventory == null) throw new IllegalArgumentException("inventory is required");
         }
 
-        /** Any free port, instant prompts, one worker (as ComfyUI), no failures. */
+        /** Any free port, instant prompts, one worker (as ComfyUI), no failures, what the shipped catalogue needs installed. */
         public static Config defaults() {
-            return new Config(0, Duration.ZERO, 1, 0, 1, 10_000, 256L * 1024 * 1024, false, null);
+            return new Config(0, Duration.ZERO, 1, 0, 1, 10_000, 256L * 1024 * 1024, false, null, ComfyInventory.sandbox());
         }
 
-        public Config withPort(int p) { return new Config(p, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
-        public Config withLatency(Duration d) { return new Config(port, d, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
-        public Config withWorkers(int n) { return new Config(port, latency, n, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
-        public Config withFailRate(double r) { return new Config(port, latency, workers, r, randomSeed, maxHistory, storageBytes, legacyServer, workDir); }
-        public Config withLegacyServer(boolean v) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, v, workDir); }
-        public Config withWorkDir(java.nio.file.Path d) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, d); }
+        public Config withPort(int p) { return new Config(p, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir, inventory); }
+        public Config withLatency(Duration d) { return new Config(port, d, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir, inventory); }
+        public Config withWorkers(int n) { return new Config(port, latency, n, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir, inventory); }
+        public Config withFailRate(double r) { return new Config(port, latency, workers, r, randomSeed, maxHistory, storageBytes, legacyServer, workDir, inventory); }
+        public Config withLegacyServer(boolean v) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, v, workDir, inventory); }
+        public Config withWorkDir(java.nio.file.Path d) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, d, inventory); }
+        public Config withInventory(ComfyInventory i) { return new Config(port, latency, workers, failRate, randomSeed, maxHistory, storageBytes, legacyServer, workDir, i); }
+        /** More files in one model folder ({@code checkpoints}, {@code loras}, …). */
+        public Config withModels(String folder, String... files) { return withInventory(inventory.withModels(folder, files)); }
+        /** More custom node classes installed. */
+        public Config withCustomNodes(String... classTypes) { return withInventory(inventory.withCustomNodes(classTypes)); }
     }
 
     /** One queued prompt, as a test sees it. */
@@ -119,6 +128,8 @@ public final class ComfyUiEmulator implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SplittableRandom random;
     private final java.nio.file.Path workDir;
+    /** What is installed now; ComfyUI rescans its folders on every /object_info and /prompt, so a change shows at once. */
+    private volatile ComfyInventory inventory;
 
     /** A prompt in the queue or running. */
     private static final class Job {
@@ -159,6 +170,7 @@ public final class ComfyUiEmulator implements AutoCloseable {
     private ComfyUiEmulator(Config config) {
         this.config = config;
         this.folders = new ComfyFolders(config.storageBytes());
+        this.inventory = config.inventory();
         this.random = new SplittableRandom(config.randomSeed());
         this.tomcat = new Tomcat();
         try {
@@ -220,6 +232,17 @@ public final class ComfyUiEmulator implements AutoCloseable {
 
     public Config config() {
         return config;
+    }
+
+    /** What is installed now. */
+    public ComfyInventory inventory() {
+        return inventory;
+    }
+
+    /** Installs or removes model files and custom nodes while running, as copying files into ComfyUI's folders does. */
+    public void inventory(ComfyInventory now) {
+        if (now == null) throw new IllegalArgumentException("inventory is required");
+        this.inventory = now;
     }
 
     public ComfyUiFaults faults() {
@@ -645,7 +668,10 @@ public final class ComfyUiEmulator implements AutoCloseable {
             case "GET /view" -> view(req, res);
             case "POST /upload/image" -> upload(req, res);
             case "GET /system_stats" -> json(res, 200, systemStats());
-            case "GET /object_info" -> json(res, 200, ComfyGraph.objectInfo(folders.inputNames()));
+            case "GET /object_info" -> {
+                if (faults.takeObjectInfoServerError()) text(res, 500, "500 Internal Server Error");
+                else json(res, 200, ComfyGraph.objectInfo(folders.inputNames(), inventory));
+            }
             default -> {
                 if (method.equals("GET") && path.startsWith("/history/")) {
                     if (faults.takeHistoryServerError()) {
@@ -660,7 +686,7 @@ public final class ComfyUiEmulator implements AutoCloseable {
                     }
                     json(res, 200, o);
                 } else if (method.equals("GET") && path.startsWith("/object_info/")) {
-                    ObjectNode all = ComfyGraph.objectInfo(folders.inputNames());
+                    ObjectNode all = ComfyGraph.objectInfo(folders.inputNames(), inventory);
                     String cls = path.substring("/object_info/".length());
                     ObjectNode o = Json.object();
                     if (all.has(cls)) o.set(cls, all.get(cls));
@@ -700,7 +726,7 @@ public final class ComfyUiEmulator implements AutoCloseable {
             json(res, 400, err);
             return;
         }
-        ComfyGraph.Validation v = ComfyGraph.validate(prompt, folders.inputNames());
+        ComfyGraph.Validation v = ComfyGraph.validate(prompt, folders.inputNames(), inventory);
         if (!v.ok()) {
             json(res, 400, v.errorBody());
             return;

@@ -12,6 +12,7 @@ public final class ComfyUiFaults {
     private final AtomicInteger promptServerError = new AtomicInteger();
     private final AtomicInteger promptMalformed = new AtomicInteger();
     private final AtomicInteger historyServerError = new AtomicInteger();
+    private final AtomicInteger objectInfoServerError = new AtomicInteger();
     private final AtomicInteger neverComplete = new AtomicInteger();
     private final AtomicInteger executionFailure = new AtomicInteger();
     private final AtomicInteger requestDelayed = new AtomicInteger();
@@ -47,6 +48,12 @@ public final class ComfyUiFaults {
         return this;
     }
 
+    /** The next {@code n} {@code GET /object_info} answer 500 (a node pack whose INPUT_TYPES raises breaks it on some versions). */
+    public ComfyUiFaults failObjectInfo(int n) {
+        objectInfoServerError.set(n);
+        return this;
+    }
+
     /** The next {@code n} queued prompts start and then hang in their sampler until interrupted. */
     public ComfyUiFaults neverComplete(int n) {
         neverComplete.set(n);
@@ -75,7 +82,7 @@ public final class ComfyUiFaults {
 
     /** Disarms every fault. */
     public void reset() {
-        for (AtomicInteger c : new AtomicInteger[] {promptRateLimited, promptServerError, promptMalformed, historyServerError,
+        for (AtomicInteger c : new AtomicInteger[] {promptRateLimited, promptServerError, promptMalformed, historyServerError, objectInfoServerError,
                 neverComplete, executionFailure, requestDelayed}) {
             c.set(0);
         }
@@ -86,6 +93,7 @@ public final class ComfyUiFaults {
     boolean takePromptServerError() { return take(promptServerError); }
     boolean takePromptMalformed() { return take(promptMalformed); }
     boolean takeHistoryServerError() { return take(historyServerError); }
+    boolean takeObjectInfoServerError() { return take(objectInfoServerError); }
     boolean takeNeverComplete() { return take(neverComplete); }
     String takeExecutionFailure() { return take(executionFailure) ? failMessage : null; }
     Duration takeDelay() { return take(requestDelayed) ? delay : null; }

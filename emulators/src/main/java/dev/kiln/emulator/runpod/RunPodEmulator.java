@@ -4,6 +4,7 @@ import dev.kiln.emulator.http.EmulatorHttp;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.emulator.comfy.ComfyGraph;
+import dev.kiln.emulator.comfy.ComfyInventory;
 import dev.kiln.emulator.comfy.ComfyMachine;
 import dev.kiln.emulator.support.Json;
 import java.io.IOException;
@@ -76,10 +77,12 @@ public final class RunPodEmulator implements AutoCloseable {
      * @param webhookAttempts deliveries per webhook (RunPod: 1 + 2 retries)
      * @param webhookRetryDelay pause between deliveries (RunPod: 10 s)
      * @param resultRetention how long a finished {@code /run} job stays readable (RunPod: 30 min)
+     * @param inventory the model files and custom nodes baked into the worker image: its ComfyUI
+     *     refuses anything else, which the worker reports as "Workflow validation failed"
      */
     public record Config(int port, String apiKey, String endpointId, Duration latency, int workers, double failRate, long randomSeed,
                          boolean videoOutputs, int webhookAttempts, Duration webhookRetryDelay, Duration resultRetention,
-                         boolean s3Outputs) {
+                         boolean s3Outputs, ComfyInventory inventory) {
         public Config {
             if (port < 0 || port > 65535) throw new IllegalArgumentException("port: " + port);
             if (apiKey == null || apiKey.isBlank()) throw new IllegalArgumentException("apiKey is required");
@@ -87,21 +90,28 @@ public final class RunPodEmulator implements AutoCloseable {
             if (latency == null || latency.isNegative()) throw new IllegalArgumentException("latency: " + latency);
             if (workers < 1 || webhookAttempts < 1) throw new IllegalArgumentException("workers and webhookAttempts must be positive");
             if (!(failRate >= 0 && failRate <= 1)) throw new IllegalArgumentException("failRate must be 0..1");
+            if (inventory == null) throw new IllegalArgumentException("inventory is required");
         }
 
         /** Any free port, instant jobs, 4 workers, stock retries, the stock worker (no video files, base64 outputs). */
         public static Config defaults(String apiKey, String endpointId) {
-            return new Config(0, apiKey, endpointId, Duration.ZERO, 4, 0, 1, false, 3, Duration.ofSeconds(10), Duration.ofMinutes(30), false);
+            return new Config(0, apiKey, endpointId, Duration.ZERO, 4, 0, 1, false, 3, Duration.ofSeconds(10), Duration.ofMinutes(30), false,
+                    ComfyInventory.sandbox());
         }
 
-        public Config withPort(int p) { return new Config(p, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
-        public Config withLatency(Duration d) { return new Config(port, apiKey, endpointId, d, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
-        public Config withWorkers(int n) { return new Config(port, apiKey, endpointId, latency, n, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
-        public Config withFailRate(double r) { return new Config(port, apiKey, endpointId, latency, workers, r, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
-        public Config withVideoOutputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, v, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs); }
+        public Config withPort(int p) { return new Config(p, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, inventory); }
+        public Config withLatency(Duration d) { return new Config(port, apiKey, endpointId, d, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, inventory); }
+        public Config withWorkers(int n) { return new Config(port, apiKey, endpointId, latency, n, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, inventory); }
+        public Config withFailRate(double r) { return new Config(port, apiKey, endpointId, latency, workers, r, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, inventory); }
+        public Config withVideoOutputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, v, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, inventory); }
         /** Outputs uploaded to the emulator's bucket ({@code BUCKET_ENDPOINT_URL} set) and answered as {@code s3_url}. */
-        public Config withS3Outputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, v); }
-        public Config withWebhookRetries(int attempts, Duration delay) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, attempts, delay, resultRetention, s3Outputs); }
+        public Config withS3Outputs(boolean v) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, v, inventory); }
+        public Config withInventory(ComfyInventory i) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, webhookAttempts, webhookRetryDelay, resultRetention, s3Outputs, i); }
+        /** More files in one model folder of the worker image. */
+        public Config withModels(String folder, String... files) { return withInventory(inventory.withModels(folder, files)); }
+        /** More custom node classes in the worker image. */
+        public Config withCustomNodes(String... classTypes) { return withInventory(inventory.withCustomNodes(classTypes)); }
+        public Config withWebhookRetries(int attempts, Duration delay) { return new Config(port, apiKey, endpointId, latency, workers, failRate, randomSeed, videoOutputs, attempts, delay, resultRetention, s3Outputs, inventory); }
     }
 
     /** One accepted job, as a test sees it. */
@@ -295,7 +305,7 @@ public final class RunPodEmulator implements AutoCloseable {
         };
         ObjectNode result;
         try {
-            result = WorkerComfyUi.handle(j.id, j.input, config.videoOutputs(), config.s3Outputs() ? this::upload : null, listener);
+            result = WorkerComfyUi.handle(j.id, j.input, config.inventory(), config.videoOutputs(), config.s3Outputs() ? this::upload : null, listener);
             if (!stepped[0]) pause(j, config.latency().toNanos());
             while (j.never) pause(j, TimeUnit.MILLISECONDS.toNanos(20));
         } catch (ComfyMachine.Interrupted s) {

@@ -2,6 +2,7 @@ package dev.kiln.emulator.runpod;
 
 import dev.kiln.emulator.comfy.ComfyFolders;
 import dev.kiln.emulator.comfy.ComfyGraph;
+import dev.kiln.emulator.comfy.ComfyInventory;
 import dev.kiln.emulator.comfy.ComfyMachine;
 import dev.kiln.emulator.support.Json;
 import java.util.ArrayList;
@@ -34,7 +35,7 @@ final class WorkerComfyUi {
     }
 
     /** The handler's return value; {@code bucket} null answers files as base64. */
-    static ObjectNode handle(String jobId, JsonNode rawInput, boolean videoOutputs, Bucket bucket, ComfyMachine.Listener listener) {
+    static ObjectNode handle(String jobId, JsonNode rawInput, ComfyInventory inventory, boolean videoOutputs, Bucket bucket, ComfyMachine.Listener listener) {
         JsonNode input = rawInput;
         if (input == null || input.isNull() || input.isMissingNode()) return error("Please provide input", null);
         if (input.isString()) {
@@ -70,8 +71,8 @@ final class WorkerComfyUi {
             if (!uploadErrors.isEmpty()) return error("Failed to upload one or more input images", uploadErrors);
         }
 
-        ComfyGraph.Validation v = ComfyGraph.validate(workflow, folders.inputNames());
-        if (!v.ok()) return error(validationMessage(v), null);
+        ComfyGraph.Validation v = ComfyGraph.validate(workflow, folders.inputNames(), inventory);
+        if (!v.ok()) return error(validationMessage(v, inventory), null);
 
         List<String> errors = new ArrayList<>();
         Map<String, ObjectNode> outputs;
@@ -125,7 +126,7 @@ final class WorkerComfyUi {
     }
 
     /** worker-comfyui's text for a ComfyUI 400: "Workflow validation failed:\n• Node 3 (errors): [...]". */
-    static String validationMessage(ComfyGraph.Validation v) {
+    static String validationMessage(ComfyGraph.Validation v, ComfyInventory inventory) {
         String type = v.error().path("type").asString("");
         String message = type.equals("prompt_outputs_failed_validation") ? "Workflow validation failed"
                 : v.error().path("message").asString("Workflow validation failed");
@@ -138,6 +139,12 @@ final class WorkerComfyUi {
         if (details.isEmpty()) return message + ". Raw response: " + Json.write(v.errorBody());
         StringBuilder sb = new StringBuilder(message).append(':');
         for (String d : details) sb.append("\n• ").append(d);
+        // handler.py's hint for a checkpoint not in the list: the names CheckpointLoaderSimple offers.
+        if (details.stream().anyMatch(d -> d.contains("not in list") && d.contains("ckpt_name"))) {
+            List<String> ckpts = inventory.files("checkpoints");
+            sb.append(ckpts.isEmpty() ? "\n\nNo checkpoint models appear to be available. Please check your model installation."
+                    : "\n\nAvailable checkpoint models: " + String.join(", ", ckpts));
+        }
         return sb.toString();
     }
 

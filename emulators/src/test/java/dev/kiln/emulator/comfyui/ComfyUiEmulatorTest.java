@@ -42,7 +42,7 @@ class ComfyUiEmulatorTest {
     }
 
     Http start(ComfyUiEmulator.Config c) {
-        emulator = ComfyUiEmulator.start(c);
+        emulator = ComfyUiEmulator.start(c.withModels("checkpoints", "m.safetensors"));
         return new Http(emulator.baseUrl());
     }
 
@@ -219,5 +219,105 @@ class ComfyUiEmulatorTest {
         http.post("/interrupt", "{\"prompt_id\":\"some-other-prompt\"}");
         await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/history/" + id).json().has(id));
         assertThat(http.get("/history/" + id).json().get(id).path("status").path("messages").toString()).contains("execution_interrupted");
+    }
+
+    /**
+     * /object_info as server.py's node_info writes it, for what is installed: model folders list
+     * their files sorted (get_filename_list), VAELoader adds pixel_space, a V3 node writes its
+     * combo as ["COMBO", {"options"}], custom nodes appear only where installed.
+     */
+    @Test
+    void objectInfoListsWhatTheFoldersHoldAndOnlyTheInstalledNodes() {
+        Http http = start(ComfyUiEmulator.Config.defaults().withModels("checkpoints", "a/zeta.safetensors", "Alpha.ckpt")
+                .withModels("upscale_models", "2x_Tiny.pth"));
+        JsonNode info = http.get("/object_info").json();
+        List<String> ckpts = new ArrayList<>();
+        info.get("CheckpointLoaderSimple").get("input").get("required").get("ckpt_name").get(0).forEach(n -> ckpts.add(n.asString()));
+        assertThat(ckpts).contains("Alpha.ckpt", "a/zeta.safetensors", "m.safetensors", "ponyDiffusionV6XL_v6StartWithThisOne.safetensors")
+                .isSorted();
+        assertThat(info.get("CheckpointLoaderNF4").get("input").get("required").get("ckpt_name").get(0)).hasSize(ckpts.size());
+        JsonNode vae = info.get("VAELoader").get("input").get("required").get("vae_name").get(0);
+        assertThat(vae.get(vae.size() - 1).asString()).isEqualTo("pixel_space");
+        JsonNode upscale = info.get("UpscaleModelLoader").get("input").get("required").get("model_name");
+        assertThat(upscale.get(0).asString()).isEqualTo("COMBO");
+        assertThat(upscale.get(1).get("options").toString()).isEqualTo("[\"2x_Tiny.pth\",\"RealESRGAN_x4plus.pth\"]");
+        assertThat(info.get("KSampler").get("input").get("required").get("sampler_name").get(0).toString()).contains("\"euler_ancestral\"");
+        assertThat(info.get("VHS_VideoCombine").get("output_node").asBoolean()).isTrue();
+        assertThat(info.get("CLIPLoader").get("input_order").get("optional").get(0).asString()).isEqualTo("device");
+        assertThat(http.get("/api/object_info/LoraLoaderModelOnly").json().get("LoraLoaderModelOnly").get("input").get("required")
+                .get("lora_name").get(0).toString()).contains("Qwen-Image-Lightning-4steps-V1.0.safetensors");
+
+        emulator.close();
+        Http bare = start(ComfyUiEmulator.Config.defaults().withInventory(dev.kiln.emulator.comfy.ComfyInventory.empty()));
+        JsonNode core = bare.get("/object_info").json();
+        assertThat(core.has("VHS_VideoCombine")).isFalse();
+        assertThat(core.has("CheckpointLoaderNF4")).isFalse();
+        assertThat(core.get("UNETLoader").get("input").get("required").get("unet_name").get(0)).isEmpty();
+        emulator.inventory(emulator.inventory().withCustomNodes("VHS_VideoCombine").withModels("diffusion_models", "new.safetensors"));
+        JsonNode later = bare.get("/object_info").json();
+        assertThat(later.has("VHS_VideoCombine")).isTrue();
+        assertThat(later.get("UNETLoader").get("input").get("required").get("unet_name").get(0).get(0).asString()).isEqualTo("new.safetensors");
+    }
+
+    /** execution.py's validate_prompt: a class that is not installed refuses the whole prompt first, in its own shape. */
+    @Test
+    void aNodeTypeThatIsNotInstalledIsRefusedAsMissingNodeType() {
+        Http http = start(ComfyUiEmulator.Config.defaults().withInventory(dev.kiln.emulator.comfy.ComfyInventory.empty()));
+        String withVhs = GRAPH.replace("\"9\":{\"class_type\":\"SaveImage\",\"inputs\":{\"filename_prefix\":\"cat\",\"images\":[\"8\",0]}}",
+                "\"9\":{\"class_type\":\"VHS_VideoCombine\",\"_meta\":{\"title\":\"Video Combine\"},\"inputs\":{\"images\":[\"8\",0]}}");
+        Http.Answer a = http.post("/prompt", prompt(withVhs, "c"));
+        assertThat(a.status()).isEqualTo(400);
+        JsonNode e = a.json().get("error");
+        assertThat(e.get("type").asString()).isEqualTo("missing_node_type");
+        assertThat(e.get("message").asString()).isEqualTo("Node 'Video Combine' not found. The custom node may not be installed.");
+        assertThat(e.get("details").asString()).isEqualTo("Node ID '#9'");
+        assertThat(e.get("extra_info").get("node_id").asString()).isEqualTo("9");
+        assertThat(e.get("extra_info").get("class_type").asString()).isEqualTo("VHS_VideoCombine");
+        assertThat(e.get("extra_info").get("node_title").asString()).isEqualTo("Video Combine");
+        assertThat(a.json().get("node_errors")).isEmpty();
+
+        Http.Answer untitled = http.post("/prompt", prompt("{\"1\":{\"class_type\":\"IPAdapterAdvanced\",\"inputs\":{}}}", "c"));
+        assertThat(untitled.json().get("error").get("message").asString())
+                .isEqualTo("Node 'IPAdapterAdvanced' not found. The custom node may not be installed.");
+        Http.Answer noClass = http.post("/prompt", prompt("{\"7\":{\"inputs\":{}}}", "c"));
+        assertThat(noClass.json().get("error").get("type").asString()).isEqualTo("missing_node_type");
+        assertThat(noClass.json().get("error").get("message").asString())
+                .isEqualTo("Node 'ID #7' has no class_type. The workflow may be corrupted or a custom node is missing.");
+    }
+
+    /**
+     * validate_inputs: a model file not in its folder and an enum value not in its list are
+     * value_not_in_list (lists over 20 entries shown by length), a missing input is
+     * required_input_missing, a widget Python cannot convert is invalid_input_type, and a
+     * LoadImage file that was never uploaded fails LoadImage's own VALIDATE_INPUTS.
+     */
+    @Test
+    void inputsAreRefusedAsComfyUiRefusesThem() {
+        Http http = start(ComfyUiEmulator.Config.defaults().withInventory(dev.kiln.emulator.comfy.ComfyInventory.empty()));
+        Http.Answer a = http.post("/prompt", prompt(GRAPH.replace("m.safetensors", "missing.safetensors")
+                .replace("\"sampler_name\":\"euler\"", "\"sampler_name\":\"Euler a\"")
+                .replace("\"steps\":3", "\"steps\":\"abc\"").replace("\"cfg\":6,", ""), "c"));
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.json().get("error").get("type").asString()).isEqualTo("prompt_outputs_failed_validation");
+        JsonNode ckpt = a.json().get("node_errors").get("4").get("errors").get(0);
+        assertThat(ckpt.get("type").asString()).isEqualTo("value_not_in_list");
+        assertThat(ckpt.get("message").asString()).isEqualTo("Value not in list");
+        assertThat(ckpt.get("details").asString()).isEqualTo("ckpt_name: 'missing.safetensors' not in ['m.safetensors']");
+        assertThat(ckpt.get("extra_info").get("input_name").asString()).isEqualTo("ckpt_name");
+        assertThat(ckpt.get("extra_info").get("received_value").asString()).isEqualTo("missing.safetensors");
+        List<String> sampler = new ArrayList<>();
+        a.json().get("node_errors").get("3").get("errors").forEach(x -> sampler.add(x.get("type").asString() + " | " + x.get("details").asString()));
+        assertThat(sampler).contains("value_not_in_list | sampler_name: 'Euler a' not in (list of length 42)",
+                "required_input_missing | cfg",
+                "invalid_input_type | steps, abc, invalid literal for int() with base 10: 'abc'");
+        assertThat(a.json().get("node_errors").get("3").get("dependent_outputs").get(0).asString()).isEqualTo("9");
+
+        String img = "{\"1\":{\"class_type\":\"LoadImage\",\"inputs\":{\"image\":\"never.png\"}},"
+                + "\"2\":{\"class_type\":\"ImageScale\",\"inputs\":{\"image\":[\"1\",0],\"upscale_method\":\"lanczos\",\"width\":8,\"height\":8,\"crop\":\"middle\"}},"
+                + "\"3\":{\"class_type\":\"SaveImage\",\"inputs\":{\"images\":[\"2\",0],\"filename_prefix\":\"x\"}}}";
+        JsonNode errs = http.post("/prompt", prompt(img, "c")).json().get("node_errors");
+        assertThat(errs.get("1").get("errors").get(0).get("type").asString()).isEqualTo("custom_validation_failed");
+        assertThat(errs.get("1").get("errors").get(0).get("details").asString()).isEqualTo("image - Invalid image file: never.png");
+        assertThat(errs.get("2").get("errors").get(0).get("details").asString()).isEqualTo("crop: 'middle' not in ['disabled', 'center']");
     }
 }

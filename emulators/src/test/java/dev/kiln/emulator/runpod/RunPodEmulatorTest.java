@@ -22,7 +22,7 @@ class RunPodEmulatorTest {
     }
 
     Http start(RunPodEmulator.Config c) {
-        emulator = RunPodEmulator.start(c);
+        emulator = RunPodEmulator.start(c.withModels("checkpoints", "m.safetensors"));
         return new Http(emulator.baseUrl() + "/ep");
     }
 
@@ -44,7 +44,7 @@ class RunPodEmulatorTest {
     void runsyncAnswersWithTheResultAndWorkerInputErrorsAreJobErrors() {
         Http http = start(RunPodEmulator.Config.defaults(KEY, "ep"));
         String graph = """
-                {"workflow":{"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"m"}},
+                {"workflow":{"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"m.safetensors"}},
                  "6":{"class_type":"CLIPTextEncode","inputs":{"text":"x","clip":["4",1]}},
                  "5":{"class_type":"EmptyLatentImage","inputs":{"width":32,"height":32,"batch_size":1}},
                  "3":{"class_type":"KSampler","inputs":{"seed":1,"steps":1,"cfg":1,"sampler_name":"euler","scheduler":"normal","denoise":1,
@@ -92,5 +92,44 @@ class RunPodEmulatorTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> "FAILED".equals(emulator.status(failing)));
         assertThat(http.post("/retry/" + stuck, "", AUTH).status()).isEqualTo(400);
         assertThat(http.post("/cancel/unknown", "", AUTH).status()).isEqualTo(404);
+    }
+
+    /**
+     * The worker's ComfyUI refuses what its image lacks, and handler.py turns that into its text:
+     * a checkpoint not in the list gets "Available checkpoint models: …", a node class not
+     * installed its message and the raw answer.
+     */
+    @Test
+    void whatTheWorkerImageLacksFailsTheJobWithWorkerComfyUisText() {
+        Http http = start(RunPodEmulator.Config.defaults(KEY, "ep").withInventory(dev.kiln.emulator.comfy.ComfyInventory.empty()));
+        String graph = """
+                {"workflow":{"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"pony.safetensors"}},
+                 "6":{"class_type":"CLIPTextEncode","inputs":{"text":"x","clip":["4",1]}},
+                 "5":{"class_type":"EmptyLatentImage","inputs":{"width":32,"height":32,"batch_size":1}},
+                 "3":{"class_type":"KSampler","inputs":{"seed":1,"steps":1,"cfg":1,"sampler_name":"euler","scheduler":"normal","denoise":1,
+                      "model":["4",0],"positive":["6",0],"negative":["6",0],"latent_image":["5",0]}},
+                 "8":{"class_type":"VAEDecode","inputs":{"samples":["3",0],"vae":["4",2]}},
+                 "10":{"class_type":"SaveImage","inputs":{"filename_prefix":"s","images":["8",0]}}}}""";
+        JsonNode missingModel = http.post("/runsync", job(graph), AUTH).json();
+        assertThat(missingModel.get("status").asString()).isEqualTo("FAILED");
+        assertThat(missingModel.get("error").asString()).startsWith("Workflow validation failed:\n• Node 4 (errors): ")
+                .contains("ckpt_name: 'pony.safetensors' not in ['m.safetensors']")
+                .endsWith("\n\nAvailable checkpoint models: m.safetensors");
+        JsonNode missingNode = http.post("/runsync", job(graph.replace("\"SaveImage\"", "\"VHS_VideoCombine\"")), AUTH).json();
+        assertThat(missingNode.get("error").asString())
+                .startsWith("Node 'VHS_VideoCombine' not found. The custom node may not be installed.. Raw response: ")
+                .contains("\"missing_node_type\"");
+    }
+
+    /** The sandbox's endpoint says what a RunPod account's settings would: a stock worker, its models and nodes. */
+    @Test
+    void theLauncherDescribesTheWorkerAsAccountSettings() {
+        try (dev.kiln.emulator.Emulator e = new RunPodLauncher().start(dev.kiln.emulator.Launcher.Options.defaults()
+                .withComfy(java.util.List.of("loras/extra.safetensors"), java.util.List.of("IPAdapterAdvanced")))) {
+            assertThat(e.settings()).containsEntry("video_outputs", "false").containsEntry("endpoint_id", "sandbox");
+            assertThat(e.settings().get("comfy_models").split(",")).contains("loras/extra.safetensors",
+                    "checkpoints/ponyDiffusionV6XL_v6StartWithThisOne.safetensors", "diffusion_models/qwen_image_fp8_e4m3fn.safetensors");
+            assertThat(e.settings().get("comfy_nodes").split(",")).contains("KSampler", "VHS_VideoCombine", "IPAdapterAdvanced");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.provider.comfyui;
 
+import dev.kiln.provider.ComfyCapabilities;
 import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.Health;
@@ -13,11 +14,13 @@ import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.Reconciliation;
 import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
+import dev.kiln.provider.Shortfall;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
+import dev.kiln.provider.Work;
 import dev.kiln.support.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -139,8 +142,10 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
         StringBuilder sb = new StringBuilder("ComfyUI refused the workflow: ");
         sb.append(error.isObject() ? error.path("message").asString("invalid prompt") : error.asString("invalid prompt"));
         String details = error.path("details").asString("");
-        if (!details.isBlank()) sb.append(" (").append(details).append(')');
-        sb.append(describe(b.path("node_errors")));
+        JsonNode nodeErrors = b.path("node_errors");
+        // The details of prompt_outputs_failed_validation repeat the output nodes' own errors; the node errors say it all.
+        if (!details.isBlank() && (!nodeErrors.isObject() || nodeErrors.isEmpty())) sb.append(" (").append(details).append(')');
+        sb.append(describe(nodeErrors));
         return new ProviderException.Rejected(id(), sb.toString(), type, 400);
     }
 
@@ -338,21 +343,45 @@ public final class ComfyUiProvider implements Provider, AutoCloseable {
         throw new WebhookRejected("ComfyUI sends no webhooks");
     }
 
+    /**
+     * {@code GET /system_stats} says the server answers; {@code GET /object_info} then says what it
+     * has (node classes, model files), kept with the account for routing. A server whose
+     * {@code /object_info} fails is still ready, with what it has unknown.
+     */
     @Override
     public Health health(ProviderAccount account) {
+        String base;
+        String summary;
         try {
-            String base = base(account);
+            base = base(account);
             ProviderHttp.Response r = http.get(id(), URI.create(base + "/system_stats"), headers(account), config.callTimeout());
             if (!r.ok()) throw ProviderHttp.errorFor(id(), r, "system_stats failed");
             JsonNode s = r.json(id());
             String version = s.path("system").path("comfyui_version").asString("?");
             String device = s.path("devices").path(0).path("name").asString("no device");
-            return Health.ok("ComfyUI " + version + " on " + device);
+            summary = "ComfyUI " + version + " on " + device;
         } catch (ProviderException.AuthFailed e) {
             return Health.failed("refused (HTTP " + e.httpStatus() + ")");
         } catch (ProviderException e) {
             return Health.failed(e.getMessage());
         }
+        try {
+            ProviderHttp.Response r = http.get(id(), URI.create(base + "/object_info"), headers(account), config.objectInfoTimeout());
+            if (!r.ok()) throw ProviderHttp.errorFor(id(), r, "object_info failed");
+            JsonNode info = r.json(id());
+            if (!info.isObject()) throw new ProviderException.Malformed(id(), "/object_info is not a JSON object", r.status());
+            ObjectNode caps = ComfyCapabilities.fromObjectInfo(info);
+            return Health.ok(summary + "; " + caps.path("nodes").size() + " node classes, "
+                    + caps.path("folders").path("checkpoints").size() + " checkpoints", caps);
+        } catch (ProviderException e) {
+            return Health.ok(summary + "; what it has is unknown (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Node classes and model files the workflow names that the server's {@code /object_info} did not list. */
+    @Override
+    public List<Shortfall> shortfalls(ProviderAccount account, JsonNode capabilities, Work work) {
+        return ComfyCapabilities.check(capabilities, work.input());
     }
 
     @Override

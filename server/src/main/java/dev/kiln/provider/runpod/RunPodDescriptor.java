@@ -27,7 +27,11 @@ class RunPodDescriptor implements ProviderDescriptor {
     @Override
     public List<Setting> settings() {
         return List.of(Setting.required("endpoint_id", "RUNPOD_ENDPOINT_ID"),
-                Setting.withDefault("rest_url", "RUNPOD_REST_URL", "https://rest.runpod.io/v1"));
+                Setting.withDefault("rest_url", "RUNPOD_REST_URL", "https://rest.runpod.io/v1"),
+                // What the worker image has, which a RunPod endpoint cannot be asked (docs/PROVIDERS.md).
+                Setting.withDefault("video_outputs", "RUNPOD_VIDEO_OUTPUTS", "false"),
+                Setting.optional("comfy_models", "RUNPOD_COMFY_MODELS"),
+                Setting.optional("comfy_nodes", "RUNPOD_COMFY_NODES"));
     }
 
     /** The binding's input is the workflow itself. */

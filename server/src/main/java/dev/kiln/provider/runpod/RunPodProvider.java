@@ -1,5 +1,6 @@
 package dev.kiln.provider.runpod;
 
+import dev.kiln.provider.ComfyCapabilities;
 import dev.kiln.provider.ComfyWorkflows;
 import dev.kiln.provider.Download;
 import dev.kiln.provider.Health;
@@ -13,11 +14,13 @@ import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.Reconciliation;
 import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
+import dev.kiln.provider.Shortfall;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
+import dev.kiln.provider.Work;
 import dev.kiln.support.Json;
 import java.io.IOException;
 import java.net.URI;
@@ -26,8 +29,10 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -212,6 +217,37 @@ public final class RunPodProvider implements Provider {
         } catch (ProviderException e) {
             return Health.failed(e.getMessage());
         }
+    }
+
+    /**
+     * Node classes whose files ComfyUI reports under a key the stock worker-comfyui does not
+     * collect: VideoHelperSuite's {@code VHS_VideoCombine} saves under {@code gifs}
+     * (videohelpersuite/nodes.py, {@code {"ui": {"gifs": previews}}}); handler.py only logs
+     * "unhandled output keys" for it.
+     */
+    static final Set<String> GIFS_NODES = Set.of("VHS_VideoCombine");
+
+    /**
+     * A worker cannot be asked what it has, so the account's settings say it: {@code comfy_models}
+     * and {@code comfy_nodes} (checked like ComfyUI's {@code /object_info}, see
+     * {@link ComfyCapabilities#fromSettings}), and {@code video_outputs: true} for a worker that
+     * returns VideoHelperSuite's {@code gifs} files. Without that, a workflow saving through
+     * {@code VHS_VideoCombine} would end without its video after the GPU time was paid.
+     */
+    @Override
+    public List<Shortfall> shortfalls(ProviderAccount account, JsonNode capabilities, Work work) {
+        List<Shortfall> out = new ArrayList<>(ComfyCapabilities.check(
+                ComfyCapabilities.fromSettings(account.config("comfy_models"), account.config("comfy_nodes")), work.input()));
+        if (!"true".equalsIgnoreCase(String.valueOf(account.config("video_outputs")).trim()) && work.input().isObject()) {
+            for (Map.Entry<String, JsonNode> e : work.input().properties()) {
+                String cls = e.getValue().path("class_type").asString("");
+                if (GIFS_NODES.contains(cls)) {
+                    out.add(new Shortfall(e.getKey() + ".class_type", cls + " saves its video under 'gifs', which the stock "
+                            + "worker-comfyui does not return; this endpoint's worker is not set video_outputs: true"));
+                }
+            }
+        }
+        return out;
     }
 
     @Override

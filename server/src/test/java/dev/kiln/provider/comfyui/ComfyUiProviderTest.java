@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.kiln.emulator.comfyui.ComfyUiEmulator;
+import dev.kiln.emulator.comfy.ComfyInventory;
 import dev.kiln.provider.Download;
+import dev.kiln.provider.Health;
 import dev.kiln.provider.InputImage;
 import dev.kiln.provider.ProviderAccount;
 import dev.kiln.provider.ProviderException;
@@ -13,8 +15,10 @@ import dev.kiln.provider.ProviderHttp;
 import dev.kiln.provider.Reconciliation;
 import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
+import dev.kiln.provider.Shortfall;
 import dev.kiln.provider.SubmitRequest;
 import dev.kiln.provider.Submitted;
+import dev.kiln.provider.Work;
 import dev.kiln.support.Json;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -68,7 +72,7 @@ class ComfyUiProviderTest {
     }
 
     ComfyUiEmulator emulator(ComfyUiEmulator.Config c) {
-        ComfyUiEmulator e = ComfyUiEmulator.start(c);
+        ComfyUiEmulator e = ComfyUiEmulator.start(c.withModels("checkpoints", "pony.safetensors"));
         closeables.add(e);
         return e;
     }
@@ -366,5 +370,60 @@ class ComfyUiProviderTest {
         RemoteStatus.Succeeded g = (RemoteStatus.Succeeded) until(a, gif, RemoteStatus.Succeeded.class);
         assertThat(g.outputs().getFirst().filename()).startsWith("clip_").endsWith(".gif");
         assertThat(g.outputs().getFirst().mime()).isEqualTo("image/gif");
+    }
+
+    static Work work(String workflow) {
+        return new Work("m", "txt2img", "image", () -> Json.parse(workflow));
+    }
+
+    /**
+     * The health check reads /object_info: the files of each model folder and the node classes,
+     * including which inputs of a custom loader list a folder (CheckpointLoaderNF4's ckpt_name is
+     * the checkpoints list) and a V3 node's ["COMBO", {"options"}]. A workflow naming anything else
+     * falls short exactly where the server would refuse it.
+     */
+    @Test
+    void healthReadsWhatTheServerHasAndAWorkflowNeedingAnythingElseFallsShortWhereComfyUiWouldRefuse() {
+        ComfyUiEmulator e = emulator(ComfyUiEmulator.Config.defaults().withInventory(ComfyInventory.empty()
+                .withCustomNodes("CheckpointLoaderNF4").withModels("loras", "detail.safetensors").withModels("upscale_models", "4x.pth")));
+        ProviderAccount a = account(e);
+        Health h = provider.health(a);
+        assertThat(h.ok()).isTrue();
+        JsonNode caps = h.capabilities();
+        assertThat(caps.get("source").asString()).isEqualTo("object_info");
+        assertThat(caps.get("folders").get("checkpoints").toString()).isEqualTo("[\"pony.safetensors\"]");
+        assertThat(caps.get("folders").get("upscale_models").toString()).isEqualTo("[\"4x.pth\"]");
+        assertThat(caps.get("folders").get("diffusion_models")).isEmpty();
+        assertThat(caps.get("nodes").get("CheckpointLoaderNF4").get("ckpt_name").asString()).isEqualTo("checkpoints");
+        assertThat(caps.get("nodes").has("KSampler")).isTrue();
+        assertThat(caps.get("nodes").has("VHS_VideoCombine")).isFalse();
+        assertThat(h.message()).contains("checkpoints");
+
+        assertThat(provider.shortfalls(a, caps, work(PONY))).isEmpty();
+        String wanting = PONY.replace("pony.safetensors", "other.safetensors").replace("\"9\":{", """
+                "20":{"class_type":"CheckpointLoaderNF4","inputs":{"ckpt_name":"nf4.safetensors"}},
+                "21":{"class_type":"LoraLoaderModelOnly","inputs":{"model":["20",0],"lora_name":"detail.safetensors","strength_model":1}},
+                "22":{"class_type":"UNETLoader","inputs":{"unet_name":"flux.safetensors","weight_dtype":"default"}},
+                "30":{"class_type":"VHS_VideoCombine","inputs":{"images":["8",0]}},
+                "9":{""");
+        assertThat(provider.shortfalls(a, caps, work(wanting))).containsExactlyInAnyOrder(
+                new Shortfall("4.inputs.ckpt_name", "'other.safetensors' is not in its models/checkpoints folder (it holds pony.safetensors)"),
+                new Shortfall("20.inputs.ckpt_name", "'nf4.safetensors' is not in its models/checkpoints folder (it holds pony.safetensors)"),
+                new Shortfall("22.inputs.unet_name", "'flux.safetensors' is not in its models/diffusion_models folder (it holds none)"),
+                new Shortfall("30.class_type", "node class 'VHS_VideoCombine' is not installed (a custom node?)"));
+        // What Kiln says is missing is what the server refuses.
+        assertThatThrownBy(() -> provider.submit(a, request(wanting, Map.of(), Map.of())))
+                .isInstanceOfSatisfying(ProviderException.Rejected.class, x -> assertThat(x.getMessage()).contains("VHS_VideoCombine"));
+        assertThatThrownBy(() -> provider.submit(a, request(PONY.replace("pony.safetensors", "other.safetensors"), Map.of(), Map.of())))
+                .isInstanceOfSatisfying(ProviderException.Rejected.class, x -> assertThat(x.getMessage())
+                        .contains("node 4 (CheckpointLoaderSimple): Value not in list: ckpt_name: 'other.safetensors' not in ['pony.safetensors']"));
+        // Nothing known, nothing refused: the server's own answer decides.
+        assertThat(provider.shortfalls(a, null, work(wanting))).isEmpty();
+
+        e.faults().failObjectInfo(1);
+        Health unknown = provider.health(a);
+        assertThat(unknown.ok()).isTrue();
+        assertThat(unknown.capabilities()).isNull();
+        assertThat(unknown.message()).contains("unknown").contains("500");
     }
 }

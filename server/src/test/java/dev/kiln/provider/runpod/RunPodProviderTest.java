@@ -15,7 +15,9 @@ import dev.kiln.provider.Reconciliation;
 import dev.kiln.provider.RemoteRef;
 import dev.kiln.provider.RemoteStatus;
 import dev.kiln.provider.SubmitRequest;
+import dev.kiln.provider.Shortfall;
 import dev.kiln.provider.Submitted;
+import dev.kiln.provider.Work;
 import dev.kiln.provider.WebhookDelivery;
 import dev.kiln.provider.WebhookNotice;
 import dev.kiln.provider.WebhookRejected;
@@ -82,7 +84,7 @@ class RunPodProviderTest {
     }
 
     RunPodEmulator emulator(RunPodEmulator.Config c) {
-        RunPodEmulator e = RunPodEmulator.start(c);
+        RunPodEmulator e = RunPodEmulator.start(c.withModels("checkpoints", "pony.safetensors"));
         closeables.add(e);
         return e;
     }
@@ -227,6 +229,40 @@ class RunPodProviderTest {
         RemoteStatus.Succeeded done = (RemoteStatus.Succeeded) until(a, provider.submit(a, request(VIDEO)), RemoteStatus.Succeeded.class);
         assertThat(done.outputs().getFirst().filename()).isEqualTo("clip_00001.mp4");
         assertThat(done.outputs().getFirst().mime()).isEqualTo("video/mp4");
+    }
+
+    static Work work(String workflow) {
+        return new Work("m", "t2v", "video", () -> Json.parse(workflow));
+    }
+
+    /**
+     * A worker cannot be asked what it has, so the account's settings say it: without
+     * video_outputs: true a workflow saving through VHS_VideoCombine falls short (the stock worker
+     * would drop its file), and comfy_models / comfy_nodes, when set, are checked as ComfyUI's
+     * /object_info would be. Without them nothing is known and nothing falls short.
+     */
+    @Test
+    void theAccountsSettingsSayWhatItsWorkerCanRun() {
+        ProviderAccount stock = new ProviderAccount("a", "runpod", "stock", "http://127.0.0.1:1", KEY,
+                Map.of("endpoint_id", ENDPOINT, "video_outputs", "false"), false);
+        assertThat(provider.shortfalls(stock, null, work(PONY))).isEmpty();
+        assertThat(provider.shortfalls(stock, null, work(VIDEO))).containsExactly(new Shortfall("60.class_type",
+                "VHS_VideoCombine saves its video under 'gifs', which the stock worker-comfyui does not return; "
+                        + "this endpoint's worker is not set video_outputs: true"));
+        ProviderAccount unset = new ProviderAccount("a", "runpod", "unset", "http://127.0.0.1:1", KEY, Map.of("endpoint_id", ENDPOINT), false);
+        assertThat(provider.shortfalls(unset, null, work(VIDEO))).hasSize(1);
+        ProviderAccount custom = new ProviderAccount("a", "runpod", "custom", "http://127.0.0.1:1", KEY,
+                Map.of("endpoint_id", ENDPOINT, "video_outputs", "true"), false);
+        assertThat(provider.shortfalls(custom, null, work(VIDEO))).isEmpty();
+
+        ProviderAccount declared = new ProviderAccount("a", "runpod", "declared", "http://127.0.0.1:1", KEY,
+                Map.of("endpoint_id", ENDPOINT, "video_outputs", "true",
+                        "comfy_models", "checkpoints/pony.safetensors, vae/wan.safetensors",
+                        "comfy_nodes", "CheckpointLoaderSimple,CLIPTextEncode,EmptyHunyuanLatentVideo,KSampler,VAEDecode,SaveImage"), false);
+        assertThat(provider.shortfalls(declared, null, work(PONY.replace("EmptyLatentImage", "EmptyHunyuanLatentVideo")))).isEmpty();
+        assertThat(provider.shortfalls(declared, null, work(VIDEO.replace("pony.safetensors", "sdxl.safetensors")))).containsExactly(
+                new Shortfall("4.inputs.ckpt_name", "'sdxl.safetensors' is not in its models/checkpoints folder (it holds pony.safetensors)"),
+                new Shortfall("60.class_type", "node class 'VHS_VideoCombine' is not installed (a custom node?)"));
     }
 
     @Test
