@@ -87,9 +87,12 @@ class EventLimitsTest extends LimitedKilnTest {
 
     @Test
     void aStreamWithoutEventsIsClosedAfterTheIdleTimeout() throws Exception {
+        // A job that has finished: its stream has nothing more to say (a job id nobody owns answers 404).
+        String done = submitJob("{\"model\":\"sandbox-image\",\"prompt\":\"quiet\",\"params\":{\"width\":64,\"height\":64}}");
+        awaitJob(done, Duration.ofSeconds(30));
         await().atMost(Duration.ofSeconds(10)).until(() -> metric("kiln_event_subscribers") < 3);
         long start = System.nanoTime();
-        HttpResponse<InputStream> r = http.client().send(HttpRequest.newBuilder(http.uri("/v1/events?job=job_none")).GET().build(),
+        HttpResponse<InputStream> r = http.client().send(HttpRequest.newBuilder(http.uri("/v1/events?job=" + done)).GET().build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
         String all = readAll(r.body(), Duration.ofSeconds(12));

@@ -38,6 +38,7 @@ class StorageClusterTest {
     @TempDir Path dir;
     private final List<AutoCloseable> started = new ArrayList<>();
     private String schema;
+    private static final String SECRET_KEY = "4VpUFk4w7QKVaAwGVnLL2jQCWE3nCKR/Q9SsSCVkJRs=";
 
     @AfterEach
     void stopAll() throws Exception {
@@ -56,6 +57,8 @@ class StorageClusterTest {
         env.put("KILN_SANDBOX", "on");
         env.put("KILN_SANDBOX_LATENCY", "1s");
         env.put("KILN_LEASE", "5s");
+        // Instances sharing a database share the key of its sealed secrets (README, KILN_SECRET_KEY).
+        env.put("KILN_SECRET_KEY", SECRET_KEY);
         KilnProcess k = KilnProcess.start(KilnProcess.freePort(), env, dir.resolve(name + ".log"), START);
         started.add(k);
         return k;

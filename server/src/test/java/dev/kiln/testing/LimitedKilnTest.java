@@ -26,6 +26,8 @@ import tools.jackson.databind.JsonNode;
         "kiln.sandbox-latency=0.3s",
         "kiln.allow-private-urls=true",
         "kiln.catalog-dir=src/test/resources/catalog-test",
+        // The test catalogue's workflows load test.safetensors (the sandbox has the shipped catalogue's models).
+        "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
         "kiln.limits.event-subscribers=3",
         "kiln.limits.event-idle-timeout=2.5s",
         "kiln.limits.event-buffer=16",
