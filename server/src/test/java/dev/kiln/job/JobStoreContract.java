@@ -64,7 +64,7 @@ abstract class JobStoreContract {
     JobStore.NewJob newJob(int priority, Instant deadline) {
         Instant now = clock.instant();
         return new JobStore.NewJob(Ids.newId("job"), null, null, "usr_test", "sandbox-image", "txt2img", priority, "a cat", null,
-                "{\"seed\":1}", "{}", null, 3, BigDecimal.ONE, 2, Ids.secretToken(), null, deadline, now, null, "v1");
+                "{\"seed\":1}", "{}", null, 3, BigDecimal.ONE, 2, Ids.secretToken(), null, deadline, now, null, "v1", "image");
     }
 
     Job insert(int priority) {
