@@ -37,7 +37,7 @@ class Views {
                    Integer queuePosition, String prompt, String negativePrompt, JsonNode params, JsonNode inputs,
                    JsonNode gridCell, int attempts, String remoteId, List<OutputView> outputs, ErrorView error,
                    BigDecimal cost, Integer etaSeconds, Instant createdAt, Instant startedAt, Instant finishedAt,
-                   Instant deadlineAt, String origin) {}
+                   Instant deadlineAt, String origin, String lane) {}
 
     record RunView(String id, String model, String mode, String status, int total, Map<String, Integer> counts,
                    List<JobView> jobs, BigDecimal cost, Instant createdAt, Instant finishedAt, double elapsedSeconds,
@@ -67,7 +67,7 @@ class Views {
         return new JobView(j.id(), j.runId(), j.model(), j.mode(), j.provider(), j.status().wire(), j.progress(),
                 j.status().terminal() ? null : queuePosition, j.prompt(), j.negativePrompt(), j.params(), j.inputs(), j.gridCell(),
                 j.attempt(), j.remoteId(), outputs, error, j.cost(), j.etaSeconds(), j.createdAt(), j.startedAt(),
-                j.finishedAt(), j.deadlineAt(), j.origin());
+                j.finishedAt(), j.deadlineAt(), j.origin(), j.lane());
     }
 
     RunView run(Run r, boolean withJobs) {

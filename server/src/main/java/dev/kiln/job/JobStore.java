@@ -185,7 +185,7 @@ public class JobStore {
                 FROM jobs q
                 LEFT JOIN (SELECT lane, owner_id, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY lane, owner_id) r
                   ON r.lane = q.lane AND r.owner_id = q.owner_id
-                WHERE q.phase = 'dispatch' AND """ + where;
+                WHERE q.phase = 'dispatch'""" + " AND " + where;
     }
 
     /** The fair order of {@link #ranked}. */
