@@ -36,6 +36,7 @@ public class Lanes {
     private final int userMaxRunning;
     private final int userSubmissionsPerMinute;
 
+    @org.springframework.beans.factory.annotation.Autowired
     Lanes(LaneProperties props, Catalog catalog, Identity identity) {
         this(props, catalog, identity.local());
     }
