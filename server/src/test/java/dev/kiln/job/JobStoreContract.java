@@ -357,10 +357,21 @@ abstract class JobStoreContract {
         store.insertAll(backlog);
         Job lone = insert("usr_b", 0, "image");
 
-        long t0 = System.nanoTime();
+        // The claim's cost, measured (each round rolled back): the median of 7 after a warm-up.
+        long[] micros = new long[8];
+        for (int i = 0; i < micros.length; i++) {
+            long t0 = System.nanoTime();
+            tx.executeWithoutResult(s -> {
+                store.lockDispatchable(clock.instant(), Dispatcher_BATCH, 0);
+                s.setRollbackOnly();
+            });
+            micros[i] = (System.nanoTime() - t0) / 1000;
+        }
+        long[] warm = java.util.Arrays.copyOfRange(micros, 1, micros.length);
+        java.util.Arrays.sort(warm);
+        System.out.printf("fair claim of 128 jobs from a queue of 1,001 (%s): first %d µs, median of 7 after %d µs%n",
+                getClass().getSimpleName(), micros[0], warm[3]);
         List<Job> round = tx.execute(s -> store.lockDispatchable(clock.instant(), Dispatcher_BATCH, 0));
-        long micros = (System.nanoTime() - t0) / 1000;
-        System.out.printf("fair claim of %d jobs from a queue of 1,001 (%s): %d µs%n", round.size(), getClass().getSimpleName(), micros);
         assertThat(round).hasSize(Dispatcher_BATCH);
         assertThat(round).extracting(Job::id).startsWith(backlog.getFirst().id(), lone.id());
         assertThat(store.queuePosition(store.find(lone.id()).orElseThrow())).isEqualTo(1);
