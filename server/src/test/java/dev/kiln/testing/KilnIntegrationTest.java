@@ -29,6 +29,8 @@ import tools.jackson.databind.JsonNode;
         "kiln.catalog-dir=src/test/resources/catalog-test",
         // The test catalogue's workflows load test.safetensors (the sandbox has the shipped catalogue's models).
         "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
+        // The RunPod worker format's endpoints beside "default": one pool per provider.
+        "kiln.runpod-endpoints=rp=test-workflow-runpod,comfy=test-workflow-comfyui",
         "logging.level.dev.kiln=INFO"})
 public abstract class KilnIntegrationTest {
     static final Path DATA;
