@@ -5,6 +5,7 @@ import dev.kiln.job.Job;
 import dev.kiln.user.Caller;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -49,6 +50,8 @@ class QwenController {
             + "preset?}; answers the WorkflowResult when it ends, or 408 after KILN_VIBEWAVE_WAIT (or `timeout` seconds) while it goes on.",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = "application/json",
                     examples = @ExampleObject(value = GENERATE))))
+    @ApiResponse(responseCode = "408", description = "The generation outlived the wait; it goes on (its status stays readable)")
+    @ApiResponse(responseCode = "200", description = "The result")
     @PostMapping("/generate")
     DeferredResult<ResponseEntity<Object>> generate(Caller caller, @RequestBody(required = false) byte[] body,
                                                     @Parameter(description = "seconds to wait (Kiln's)") @RequestParam(required = false) Integer timeout) {
@@ -83,6 +86,8 @@ class QwenController {
                     examples = @ExampleObject(value = """
                             {"prompts":["A serene mountain landscape with a crystal clear lake","A futuristic cityscape with flying cars and neon lights",
                              "An abstract digital art piece with vibrant colors"],"width":1024,"height":1024,"steps":4}"""))))
+    @ApiResponse(responseCode = "408", description = "The generation outlived the wait; it goes on (its status stays readable)")
+    @ApiResponse(responseCode = "200", description = "The result")
     @PostMapping("/batch-generate")
     DeferredResult<ResponseEntity<Object>> batch(Caller caller, @RequestBody(required = false) byte[] body,
                                                  @Parameter(description = "seconds to wait (Kiln's)") @RequestParam(required = false) Integer timeout) {

@@ -8,6 +8,7 @@ import dev.kiln.support.Json;
 import dev.kiln.user.Caller;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -123,6 +124,8 @@ class WorkflowController {
             + "WorkflowResult when it ends, or 408 after KILN_VIBEWAVE_WAIT (or `timeout` seconds) while it goes on.",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = "application/json",
                     examples = @ExampleObject(value = INPUT))))
+    @ApiResponse(responseCode = "408", description = "The generation outlived the wait; it goes on (its status stays readable)")
+    @ApiResponse(responseCode = "200", description = "The result")
     @PostMapping("/generate-image")
     DeferredResult<ResponseEntity<Object>> generate(Caller caller, @RequestBody(required = false) byte[] body,
                                                     @Parameter(description = "seconds to wait (Kiln's)") @RequestParam(required = false) Integer timeout) {
@@ -150,6 +153,8 @@ class WorkflowController {
             + "or {inputs: [WorkflowInput, ..]}; answers {success, results: [WorkflowResult], total, successful, failed} when all end.",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = "application/json",
                     examples = @ExampleObject(value = "{\"prompts\":[\"A red fox\",\"A blue bird\"],\"width\":1024,\"height\":1024,\"steps\":4}"))))
+    @ApiResponse(responseCode = "408", description = "The generation outlived the wait; it goes on (its status stays readable)")
+    @ApiResponse(responseCode = "200", description = "The result")
     @PostMapping("/generate-multiple-images")
     DeferredResult<ResponseEntity<Object>> generateMany(Caller caller, @RequestBody(required = false) byte[] body,
                                                         @Parameter(description = "seconds to wait (Kiln's)") @RequestParam(required = false) Integer timeout) {

@@ -238,6 +238,15 @@ class VibewaveApiTest extends KilnIntegrationTest {
         assertThat(doc.get("paths").has("/api/qwen/generate")).isTrue();
         assertThat(doc.get("paths").has("/api/runpod/workflows/queue/status")).isTrue();
         assertThat(doc.get("paths").has("/v2/{endpoint}/runsync")).isTrue();
+        // Each façade's errors in its own shape.
+        JsonNode generate = doc.get("paths").get("/api/qwen/generate").get("post").get("responses");
+        assertThat(generate.get("400").toString()).contains("#/components/schemas/VibewaveError");
+        assertThat(generate.get("408").toString()).contains("#/components/schemas/VibewaveError");
+        assertThat(doc.get("paths").get("/api/runpod/workflows/status/{request_id}").get("get").get("responses").get("404").toString())
+                .contains("VibewaveError");
+        assertThat(doc.get("components").get("schemas").get("VibewaveError").get("properties").has("detail")).isTrue();
+        assertThat(doc.get("paths").get("/v2/{endpoint}/run").get("post").get("responses").get("400").toString()).contains("RunPodError");
+        assertThat(doc.get("paths").get("/v1/jobs").get("post").get("responses").get("400").toString()).doesNotContain("RunPodError", "VibewaveError");
     }
 
     static void assertDetail(Http.Answer a, int status, String text) {
