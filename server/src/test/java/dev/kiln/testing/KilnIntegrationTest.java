@@ -30,7 +30,7 @@ import tools.jackson.databind.JsonNode;
         // The test catalogue's workflows load test.safetensors (the sandbox has the shipped catalogue's models).
         "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
         // The RunPod worker format's endpoints beside "default": one pool per provider.
-        "kiln.runpod-endpoints=rp=test-workflow-runpod,comfy=test-workflow-comfyui",
+        "kiln.runpod-endpoints=rp=test-workflow-runpod,comfy=test-workflow-comfyui,short=test-workflow-short",
         "logging.level.dev.kiln=INFO"})
 public abstract class KilnIntegrationTest {
     static final Path DATA;

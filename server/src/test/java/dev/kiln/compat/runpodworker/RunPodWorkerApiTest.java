@@ -178,6 +178,19 @@ class RunPodWorkerApiTest extends KilnIntegrationTest {
     }
 
     @Test
+    void aRequestPastItsDeadlineIsTimedOutWithTheHandlersTimeoutOutput() throws IOException {
+        sandbox.emulator(RunPodEmulator.class).faults().neverComplete(1);
+        JsonNode r = http.post("/v2/short/runsync?wait=20000", savingPayload(jpegDataUri(16, 16))).json();
+        assertThat(r.get("status").asString()).as(r.toString()).isEqualTo("TIMED_OUT");
+        assertThat(r.get("error").asString()).isEqualTo("Execution exceeded maximum wait time");
+        assertThat(r.get("output").get("status").asString()).isEqualTo("timeout");
+        assertThat(r.get("output").get("message").asString()).isEqualTo("Execution exceeded maximum wait time");
+        JsonNode bare = http.get("/status/" + r.get("id").asString()).json();
+        assertThat(bare.get("status").asString()).isEqualTo("timeout");
+        assertThat(bare.get("message").asString()).isEqualTo("Execution exceeded maximum wait time");
+    }
+
+    @Test
     void purgeQueueCancelsQueuedRequestsOnly() throws IOException {
         JsonNode p = http.post("/v2/comfy/purge-queue", "").json();
         assertThat(p.get("status").asString()).isEqualTo("completed");
