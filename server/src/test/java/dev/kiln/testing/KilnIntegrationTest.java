@@ -31,6 +31,8 @@ import tools.jackson.databind.JsonNode;
         "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
         // The RunPod worker format's endpoints beside "default": one pool per provider.
         "kiln.runpod-endpoints=rp=test-workflow-runpod,comfy=test-workflow-comfyui,short=test-workflow-short",
+        // Vibewave workflows beside comfyui_image_qwen: qwen-image on one provider each.
+        "kiln.vibewave-workflows=qwen_on_runpod=test-qwen-runpod,qwen_on_comfyui=test-qwen-comfyui",
         "logging.level.dev.kiln=INFO"})
 public abstract class KilnIntegrationTest {
     static final Path DATA;

@@ -79,6 +79,32 @@ class VibewaveApiTest extends KilnIntegrationTest {
     }
 
     @Test
+    void theWorkflowInputExampleRunsOnTheRunPodWorkerAndOnComfyUi() throws Exception {
+        for (String[] w : new String[][] {{"qwen_on_runpod", "runpod"}, {"qwen_on_comfyui", "comfyui"}}) {
+            Http.Answer a = http.post("/api/runpod/generate-image", """
+                    {"workflow_name": "%s",
+                      "prompt": "A beautiful landscape with mountains and a lake",
+                      "negative_prompt": "blurry, low quality, distorted",
+                      "width": 1024,
+                      "height": 1024,
+                      "seed": 12345,
+                      "steps": 4
+                    }""".formatted(w[0]));
+            assertThat(a.status()).as(a.toString()).isEqualTo(200);
+            JsonNode r = a.json();
+            assertWorkflowResult(r);
+            assertThat(r.get("success").asBoolean()).as(w[0] + ": " + r).isTrue();
+            assertThat(fetch(r.get("files").get(0).asString()).getWidth()).isEqualTo(1024);
+            JsonNode job = http.get("/v1/jobs/" + r.get("request_id").asString()).json();
+            assertThat(job.get("provider").asString()).isEqualTo(w[1]);
+            assertThat(job.get("params").get("seed").asLong()).isEqualTo(12345);
+            JsonNode req = http.get("/api/runpod/workflows/status/" + r.get("request_id").asString()).json();
+            assertThat(req.get("workflow_name").asString()).isEqualTo(w[0]);
+            assertThat(req.get("inputs").get("negative_prompt").asString()).isEqualTo("blurry, low quality, distorted");
+        }
+    }
+
+    @Test
     void example2GeneratesAsynchronouslyAndTheStatusFollowsIt() throws Exception {
         JsonNode started = http.post("/api/qwen/generate-async", """
                 {
