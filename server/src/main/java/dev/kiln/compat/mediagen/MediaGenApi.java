@@ -44,7 +44,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code DELETE /gallery/{task_id}}; {@code GET /status/{task_id}} is {@link MediaGenStatus}.
  * A thin translation: the payload becomes a typed core request ({@link GeneratePayload}), each
  * task is a run of the core, and answers are rendered by {@link Tasks} and {@link MediaGenErrors}.
- * docs/COMPAT-MEDIAGEN.md describes the mapping.
+ * README.md ("Coming from MediaGen") describes the mapping.
  */
 @Tag(name = "Seed API: MediaGen", description = "MediaGen Universal WebUI's generation API: /generate, /status, /results, /preview, "
         + "/gallery, /auth/session, /admin/session. Errors are {status:\"error\", error, code, details}.")

@@ -88,7 +88,7 @@ class MediaGenAuthTest {
     }
 
     @Test
-    void theGuidesCurlChecksRunWithOneAddedHeaderAndKeysWorkAsXApiKeyOrBearer() throws IOException {
+    void theGuidesCurlChecksRunWithOneAddedHeaderAndKeysWorkAsXApiKeyOrBearer() throws Exception {
         User u = newUser();
         Path curlHome = Files.createTempDirectory("mediagen-curlrc");
         Files.writeString(curlHome.resolve(".curlrc"), "header = \"X-API-Key: " + u.apiKey() + "\"\n");

@@ -174,7 +174,7 @@ class MediaGenSeedExamplesTest extends KilnIntegrationTest {
         ObjectNode s = Json.object();
         s.put("generationType", type).put("videoModel", "anisora").put("imageModel", "pony").put("videoMode", mode).put("imageMode", mode)
                 .put("prompt", "a lighthouse at dusk").put("negativePrompt", "").put("width", 512).put("height", 512).put("seed", -1)
-                .put("batchSize", 1).put("outputFormat", type.equals("video") ? "mp4" : "png").put("numFrames", 81).put("fps", 16)
+                .put("batchSize", 1).put("outputFormat", type.equals("video") ? "mp4" : "png").put("numFrames", 17).put("fps", 16)
                 .put("videoSteps", 8).put("guidanceScale", 1.0).put("motionScore", 3.0).put("cfgScaleVideo", 1.0)
                 .put("lightingVariant", "low_noise").put("referenceStrength", 0.85).put("denoisingStrength", 0.7).put("imageSteps", 30)
                 .put("sampler", "Euler a").put("cfgScaleImage", 6).put("clipSkip", 2).put("imageGuidanceScale", 3.5)
