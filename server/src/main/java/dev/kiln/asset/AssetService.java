@@ -451,15 +451,6 @@ public class AssetService {
     }
 
     /**
-     * A path that fetches the asset without credentials until {@code lifetime} has passed:
-     * {@code /v1/assets/{id}?exp=…&sig=…} (relative to Kiln's own base URL).
-     */
-    public String signedPath(Asset a, java.time.Duration lifetime) {
-        long exp = java.time.Instant.now().plus(lifetime).getEpochSecond();
-        return "/v1/assets/" + a.id() + "?exp=" + exp + "&sig=" + sign(a.id(), exp);
-    }
-
-    /**
      * The asset as adapters receive an input image. Its public URL is
      * {@code PUBLIC_BASE_URL/v1/assets/{id}} when Kiln is reachable from outside, else null.
      */

@@ -254,7 +254,7 @@ class VibewaveJobs {
     private ArrayNode files(Job j, String base) {
         ArrayNode files = Json.MAPPER.createArrayNode();
         if (j.status() == JobStatus.SUCCEEDED) {
-            for (Asset a : assets.outputsOf(j.id())) files.add(base + assets.signedPath(a, FILE_URL_LIFETIME));
+            for (Asset a : assets.outputsOf(j.id())) files.add(base + assets.signedPath(a.id(), FILE_URL_LIFETIME));
         }
         return files;
     }
