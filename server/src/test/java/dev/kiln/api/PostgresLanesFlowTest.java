@@ -1,7 +1,6 @@
 package dev.kiln.api;
 
 import dev.kiln.testing.TestDatabases;
-import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -17,11 +16,10 @@ class PostgresLanesFlowTest extends LanesFlowTest {
     static String schema;
 
     @DynamicPropertySource
-    static void postgres(DynamicPropertyRegistry r) throws Exception {
+    static void postgres(DynamicPropertyRegistry r) {
         schema = TestDatabases.newPgSchema();
         r.add("kiln.db-url", () -> TestDatabases.pgUrl(schema));
         r.add("kiln.db-user", () -> TestDatabases.PG_USER);
-        r.add("kiln.data-dir", Files.createTempDirectory("kiln-lanes-pg")::toString);
     }
 
     @AfterAll
