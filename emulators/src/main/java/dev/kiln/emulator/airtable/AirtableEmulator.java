@@ -140,10 +140,14 @@ public final class AirtableEmulator implements AutoCloseable {
     private final ArrayDeque<Instant> window = new ArrayDeque<>();
     private Instant lockedUntil = Instant.EPOCH;
     private volatile boolean down;
+    private int perSecond;
+    private Duration lockout;
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     private AirtableEmulator(Config config) throws IOException {
         this.config = config;
+        this.perSecond = config.requestsPerSecond();
+        this.lockout = config.lockout();
         this.server = EmulatorHttp.loopbackServer(config.port(), executor, this::handle);
     }
 
@@ -168,6 +172,17 @@ public final class AirtableEmulator implements AutoCloseable {
     /** Takes the service down (every request answers 503) or brings it back. */
     public void down(boolean isDown) {
         this.down = isDown;
+    }
+
+    /** Changes the rate limit per base and the lockout after it (tests of a client's back-off). */
+    public synchronized void limits(int requestsPerSecond, Duration lockoutAfter) {
+        this.perSecond = requestsPerSecond;
+        this.lockout = lockoutAfter;
+    }
+
+    /** Starts the 429 lockout now, as when another client of the same base passed its limit. */
+    public synchronized void lockOut() {
+        lockedUntil = Instant.now().plus(lockout);
     }
 
     /** Every request so far, in order. */
@@ -257,8 +272,8 @@ public final class AirtableEmulator implements AutoCloseable {
         Instant now = Instant.now();
         if (now.isBefore(lockedUntil)) throw rateLimited();
         while (!window.isEmpty() && !window.peekFirst().isAfter(now.minusSeconds(1))) window.pollFirst();
-        if (window.size() >= config.requestsPerSecond()) {
-            lockedUntil = now.plus(config.lockout());
+        if (window.size() >= perSecond) {
+            lockedUntil = now.plus(lockout);
             throw rateLimited();
         }
         window.addLast(now);

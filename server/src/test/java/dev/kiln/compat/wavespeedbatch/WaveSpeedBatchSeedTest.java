@@ -297,6 +297,15 @@ class WaveSpeedBatchSeedTest extends KilnIntegrationTest {
         assertThat((double) wide[0] / wide[1]).isCloseTo(2048 / 1152.0, org.assertj.core.data.Offset.offset(0.002));
     }
 
+    @Test
+    void appIsTheGeneratorsFormPostingToApiBatchAndFollowingStatus() {
+        Http.Answer a = http.get("/app");
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.header("content-type")).startsWith("text/html");
+        assertThat(a.text()).contains("Prompt", "Subject Image URL", "Reference Image URLs (comma-separated)", "Width", "Height",
+                "Batch Count", "Start Batch Generation", "fetch('/api/batch'", "'/status/' + encodeURIComponent(runId)");
+    }
+
     static List<String> strings(JsonNode arr) {
         List<String> out = new ArrayList<>();
         for (JsonNode n : arr) out.add(n.asString());
