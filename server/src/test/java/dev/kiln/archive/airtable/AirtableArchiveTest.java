@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -50,11 +49,7 @@ class AirtableArchiveTest extends KilnIntegrationTest {
         r.add("AIRTABLE_RATE_LIMIT_WAIT", LOCKOUT::toString);
     }
 
-    @AfterAll
-    static void stop() {
-        AIRTABLE.close();
-        IMAGES.stop(0);
-    }
+    // The emulator and the image server stay up for the JVM: PostgresAirtableArchiveTest shares them (records are told apart by run id).
 
     static HttpServer images() {
         try {
