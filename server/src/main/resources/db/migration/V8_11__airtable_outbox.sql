@@ -18,3 +18,5 @@ CREATE TABLE airtable_archive (
     synced_at     TIMESTAMP WITH TIME ZONE
 );
 CREATE INDEX airtable_archive_due ON airtable_archive (done, next_at);
+-- New runs are found by their creation time (a bounded window, every second while the archive is on).
+CREATE INDEX runs_created ON runs (created_at);

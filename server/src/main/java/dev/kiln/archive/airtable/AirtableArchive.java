@@ -61,6 +61,7 @@ public class AirtableArchive {
     /** A run still going is rewritten at least this often, in case a change was missed (a restart between a job's commit and its event). */
     static final Duration RECHECK = Duration.ofSeconds(30);
     static final Duration POLL = Duration.ofSeconds(1);
+    static final Duration DISCOVERY_WINDOW = Duration.ofHours(1);
     static final long MAX_UPLOAD = 5L * 1024 * 1024;
 
     private final AirtableSettings settings;
@@ -189,7 +190,9 @@ public class AirtableArchive {
     int syncOnce() throws InterruptedException {
         if (client.pausedUntil() > 0) return 0;
         Instant now = clock.instant();
-        store.discover(since, now);
+        // Runs are inserted seconds after they are timed, so an hour back is ample; older ones were found before.
+        Instant from = now.minus(DISCOVERY_WINDOW);
+        store.discover(since.isAfter(from) ? since : from, now);
         int written = 0;
         for (int round = 0; round < 50; round++) {
             List<ArchiveStore.Row> due = store.claimDue(now, now.plusSeconds(300), AirtableClient.MAX_RECORDS);
