@@ -33,15 +33,8 @@ class LanesFlowTest extends OnModeTest {
     static final int MAX_RUNNING = 3;
     static final int PER_MINUTE = 8;
 
-    /**
-     * Its own data dir for each context: the contexts of {@link OnModeTest}'s other subclasses stay
-     * open in the same JVM, and two Kilns on one embedded database file would share (and overwrite)
-     * each other's sandbox accounts.
-     */
     @DynamicPropertySource
-    static void lanes(DynamicPropertyRegistry r) throws java.io.IOException {
-        String data = java.nio.file.Files.createTempDirectory("kiln-lanes").toString();
-        r.add("kiln.data-dir", () -> data);
+    static void lanes(DynamicPropertyRegistry r) {
         r.add("kiln.max-run-jobs", () -> "1000");
         r.add("kiln.user-max-running", () -> String.valueOf(MAX_RUNNING));
         r.add("kiln.user-submissions-per-minute", () -> String.valueOf(PER_MINUTE));
