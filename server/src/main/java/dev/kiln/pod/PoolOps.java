@@ -171,6 +171,11 @@ class PoolOps {
         return String.format(Locale.ROOT, "$%.3f", d);
     }
 
+    /** Small sums (a few seconds of a pod): to a hundredth of a cent. */
+    static String cents(double d) {
+        return String.format(Locale.ROOT, "$%.4f", d);
+    }
+
     static String seconds(Duration d) {
         return String.format(Locale.ROOT, "%.1fs", d.toMillis() / 1000.0);
     }

@@ -50,6 +50,7 @@ class ScaleUpTask extends PodTask {
                 .sorted(Comparator.comparing(PoolPod::stateChangedAt).reversed()).toList();
         int next = 0;
         for (int have = v.pods(); have < wanted; have++) {
+            String step = why + "; adding pod " + (have - v.pods() + 1) + " of " + (wanted - v.pods());
             PoolPod resume = next < stopped.size() ? stopped.get(next) : null;
             Double price = resume != null ? Double.valueOf(resume.costPerHr()) : ops.pricePerPod();
             if (price == null) {
@@ -66,13 +67,13 @@ class ScaleUpTask extends PodTask {
                     next++;
                     ops.runpod.startPod(resume.id());
                     ops.store.resumed(resume.id(), ops.clock.instant());
-                    ops.decide("resume", resume.id(), "started the stopped pod again: " + why);
+                    ops.decide("resume", resume.id(), "started the stopped pod again: " + step);
                 } else {
                     JsonNode pod = ops.runpod.createPod(input());
                     double cost = pod.path("costPerHr").asDouble(price);
                     String gpu = pod.path("gpu").path("id").asString(pod.path("gpu").path("displayName").asString(null));
                     ops.store.insert(pod.path("id").asString(), pod.path("name").asString(), gpu, cost, ops.clock.instant());
-                    ops.decide("scale_up", pod.path("id").asString(), "created a pod on " + gpu + " at " + PoolOps.money(cost) + "/h: " + why);
+                    ops.decide("scale_up", pod.path("id").asString(), "created a pod on " + gpu + " at " + PoolOps.money(cost) + "/h: " + step);
                     price = cost;
                 }
             } catch (ProviderException e) {

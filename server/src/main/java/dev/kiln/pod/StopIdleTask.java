@@ -49,7 +49,7 @@ class StopIdleTask extends PodTask {
             ops.store.halt(p, PoolPod.STOPPED, idleSeconds, now);
             ops.decide("stop", p.id(), "no work for " + PoolOps.seconds(idle) + " (> " + PoolOps.seconds(ops.props.idleStopAfter())
                     + ", KILN_PODS_IDLE_STOP_AFTER) and no ComfyUI job waiting; its idle time cost "
-                    + PoolOps.money(idleSeconds / 3600 * p.costPerHr()));
+                    + PoolOps.cents(idleSeconds / 3600 * p.costPerHr()));
         }
     }
 }
