@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -32,20 +33,19 @@ import tools.jackson.databind.JsonNode;
  * ComfyUI job waits until a pod is ready), and a sampler of how many pods run at RunPod.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS) // a pool left running would keep adding pods
 abstract class PodPoolTesting {
-    static final Path DATA;
 
-    static {
+    /** A database of its own per test class: two pools on one database would each see the other's pods. */
+    @DynamicPropertySource
+    static void dataDir(DynamicPropertyRegistry r) {
+        Path dir;
         try {
-            DATA = Files.createTempDirectory("kiln-pods");
+            dir = Files.createTempDirectory("kiln-pods");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    @DynamicPropertySource
-    static void dataDir(DynamicPropertyRegistry r) {
-        r.add("kiln.data-dir", DATA::toString);
+        r.add("kiln.data-dir", dir::toString);
     }
 
     @LocalServerPort
