@@ -45,12 +45,13 @@ class PoolOps {
     private final Providers providers;
     private final LostBackends lost;
     private final PoolMetrics metrics;
+    private final PodEndpoint endpoint;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private volatile Map<String, Double> prices;
     private volatile Instant pricesAt;
 
     PoolOps(PodProperties props, RunPodPods runpod, PoolStore store, ComfyLane lane, Clock clock, AccountStore accounts,
-            AccountHealth health, Providers providers, LostBackends lost, PoolMetrics metrics) {
+            AccountHealth health, Providers providers, LostBackends lost, PoolMetrics metrics, PodEndpoint endpoint) {
         this.props = props;
         this.runpod = runpod;
         this.store = store;
@@ -61,6 +62,7 @@ class PoolOps {
         this.providers = providers;
         this.lost = lost;
         this.metrics = metrics;
+        this.endpoint = endpoint;
     }
 
     PoolView view() {
@@ -101,11 +103,15 @@ class PoolOps {
         }
     }
 
-    /** Makes (or refreshes) the pod's ComfyUI account and health-checks it; the account when the check passed, else null. */
+    /**
+     * Makes (or refreshes) the pod's ComfyUI account and health-checks it; the account when the
+     * check passed, else null. Pods of the sandbox's RunPod emulator are sandbox accounts, as the
+     * sandbox's own ComfyUI is, so {@code KILN_SANDBOX=on} routes to them too.
+     */
     Account becomeAccount(PoolPod p, String baseUrl) {
         Map<String, String> config = new LinkedHashMap<>(providers.settingDefaults(ComfyLane.PROVIDER));
         Account a = accounts.upsertRuntime(new AccountStore.Definition(ComfyLane.PROVIDER, "pod-" + p.id(), "pod", baseUrl, null, config,
-                false, props.podConcurrency(), RATE_PER_MINUTE), clock.instant());
+                endpoint.sandbox(), props.podConcurrency(), RATE_PER_MINUTE), clock.instant());
         a = health.check(a);
         return a.state() == AccountState.READY ? a : null;
     }
