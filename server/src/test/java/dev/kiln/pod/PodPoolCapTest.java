@@ -6,12 +6,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import dev.kiln.testing.TestDatabases;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The spending cap holds: a queue that would want five RTX 4090 pods ($0.69/h each) gets two under a
  * $1.50/h cap, the hold is logged once with its reason, and the work still gets done on those two.
+ * On PostgreSQL (a schema of its own), where {@link PodPoolTest} runs on the embedded H2.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.sandbox-latency=1s",
@@ -29,6 +34,19 @@ import org.springframework.boot.test.context.SpringBootTest;
         "kiln.pods.gpu-types=NVIDIA GeForce RTX 4090",
         "kiln.pods.max-spend-per-hour=1.5"})
 class PodPoolCapTest extends PodPoolTesting {
+    static String schema;
+
+    @DynamicPropertySource
+    static void postgres(DynamicPropertyRegistry r) {
+        schema = TestDatabases.newPgSchema();
+        r.add("kiln.db-url", () -> TestDatabases.pgUrl(schema));
+        r.add("kiln.db-user", () -> TestDatabases.PG_USER);
+    }
+
+    @AfterAll
+    static void dropSchema() {
+        if (schema != null) TestDatabases.dropPgSchema(schema);
+    }
 
     @Test
     void theSpendingCapLimitsThePoolAndTheQueueStillDrains() {

@@ -20,6 +20,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 @Order(Ordered.HIGHEST_PRECEDENCE)
 @ConditionalOnCompat("004")
 class VibewavePodErrors {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VibewavePodErrors.class);
 
     @ExceptionHandler(VibewavePods.BadRequest.class)
     ResponseEntity<Map<String, String>> bad(VibewavePods.BadRequest e) {
@@ -45,6 +46,17 @@ class VibewavePodErrors {
     ResponseEntity<Map<String, String>> kiln(KilnException e) {
         int status = e.code().status();
         return detail(status == 401 || status == 403 || status == 404 ? status : status >= 500 ? 500 : 400, e.getMessage());
+    }
+
+    /** Whatever else Spring refuses (a wrong method, a bad path variable) keeps its status; anything unexpected is a 500. */
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Map<String, String>> other(Exception e) {
+        if (e instanceof org.springframework.web.ErrorResponse r) {
+            int status = r.getStatusCode().value();
+            return detail(status, r.getBody().getDetail() != null ? r.getBody().getDetail() : "Request failed with status " + status);
+        }
+        LOG.error("Vibewave pod route failed", e);
+        return detail(500, "Internal server error");
     }
 
     private static String notFound(String msg) {
