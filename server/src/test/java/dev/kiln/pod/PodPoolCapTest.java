@@ -48,8 +48,12 @@ class PodPoolCapTest extends PodPoolTesting {
         if (schema != null) TestDatabases.dropPgSchema(schema);
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
     @Test
     void theSpendingCapLimitsThePoolAndTheQueueStillDrains() {
+        assertThat(jdbc.sql("SELECT current_schema()").query(String.class).single()).as("runs on PostgreSQL").isEqualTo(schema);
         String tag = "capped " + UUID.randomUUID();
         List<String> jobs = new ArrayList<>();
         for (int i = 0; i < 10; i++) jobs.add(submit(tag + " " + i));
