@@ -108,8 +108,11 @@ class PoolOps {
      * check passed, else null. Pods of the sandbox's RunPod emulator are sandbox accounts, as the
      * sandbox's own ComfyUI is, so {@code KILN_SANDBOX=on} routes to them too.
      */
-    Account becomeAccount(PoolPod p, String baseUrl) {
+    Account becomeAccount(PoolPod p, String baseUrl, String publicIp) {
         Map<String, String> config = new LinkedHashMap<>(providers.settingDefaults(ComfyLane.PROVIDER));
+        // Which pod the account is (Vibewave's pod_id/pod_ip of a job and its queue status read these).
+        config.put("pod_id", p.id());
+        if (publicIp != null && !publicIp.isBlank()) config.put("pod_ip", publicIp);
         Account a = accounts.upsertRuntime(new AccountStore.Definition(ComfyLane.PROVIDER, "pod-" + p.id(), "pod", baseUrl, null, config,
                 endpoint.sandbox(), props.podConcurrency(), RATE_PER_MINUTE), clock.instant());
         a = health.check(a);

@@ -51,7 +51,7 @@ class WatchPodsTask extends PodTask {
             return;
         }
         String url = ops.comfyUrl(pod);
-        Account a = url != null && ops.answers(url) ? ops.becomeAccount(p, url) : null;
+        Account a = url != null && ops.answers(url) ? ops.becomeAccount(p, url, pod.path("publicIp").asString(null)) : null;
         if (a != null) {
             ops.store.ready(p.id(), a.id(), url, now);
             ops.decide("ready", p.id(), "ComfyUI answered and passed its health check " + PoolOps.seconds(Duration.between(p.startedAt(), now))

@@ -93,6 +93,9 @@ class PodPoolTest extends PodPoolTesting {
         boolean ranElsewhere = runpod.pods().keySet().stream().filter(id -> !id.equals(victim[0])).map(runpod::comfy)
                 .anyMatch(c -> c != null && c.submissions().stream().anyMatch(s -> s.prompt().toString().contains(tag)));
         assertThat(ranElsewhere).as("the job ran again on the replacement pod").isTrue();
+        // Vibewave's views name the pod that ran a job from its account's pod_id setting.
+        assertThat(accounts.list()).filteredOn(a -> a.label().startsWith("pod-"))
+                .allSatisfy(a -> assertThat(a.config()).containsEntry("pod_id", a.label().substring(4)).containsEntry("pod_ip", "127.0.0.1"));
         awaitEmpty(Duration.ofSeconds(60));
     }
 }

@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
  * route but {@code /health} needs an admin (in {@code KILN_AUTH=local}, anyone on this machine).
  * Errors are {@code {"detail": "…"}} ({@link VibewavePodErrors}).
  */
-@Tag(name = "Seed API: Vibewave", description = "Vibewave's backend API (seed 004): RunPod pods, workflows and Qwen image generation")
+@Tag(name = "Seed API: Vibewave")
 @RestController
 @RequestMapping("/api/runpod")
 @ConditionalOnCompat("004")
