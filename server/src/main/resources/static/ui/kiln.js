@@ -71,7 +71,7 @@
   function followRun() {
     const main = document.querySelector("main[data-run]");
     if (!main) return;
-    const live = () => document.getElementById("live");
+    const live = () => document.getElementById("live-state");
     const finished = () => { const l = live(); return l && l.dataset.status !== "running"; };
     const title = () => { const l = live(); if (l && l.dataset.title) document.title = l.dataset.title; };
     title();
@@ -83,11 +83,12 @@
       timer = setTimeout(() => { timer = null; htmx.trigger(document.body, "kiln:changed"); }, 250);
     });
     document.body.addEventListener("htmx:afterSwap", (e) => {
-      if (e.detail.target && e.detail.target.id !== "live" && !(e.detail.elt && e.detail.elt.id === "live")) return;
+      if (!e.detail.target || e.detail.target.id !== "live") return;
       title();
       if (finished()) es.close();
     });
-    // The stream is a hint; the fragment also refreshes every 10 s by itself (hx-trigger).
+    // The stream is a hint; the fragment also refreshes every 10 s by itself (hx-trigger) until
+    // the run is finished (the server then answers 286, which stops htmx polling).
     window.addEventListener("beforeunload", () => es.close());
   }
   document.addEventListener("DOMContentLoaded", followRun);

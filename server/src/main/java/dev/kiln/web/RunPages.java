@@ -77,9 +77,11 @@ class RunPages {
         return "web/run";
     }
 
+    /** The live part of the run page; 286 once the run is finished, which tells htmx to stop polling. */
     @GetMapping("/runs/{id}/live")
-    String fragment(Optional<Caller> caller, @PathVariable String id, Model view) {
+    String fragment(Optional<Caller> caller, @PathVariable String id, HttpServletResponse res, Model view) {
         live(WebAdvice.need(caller), id, view);
+        if (((Progress) view.getAttribute("progress")).finished()) res.setStatus(286);
         return "web/run :: live";
     }
 

@@ -45,7 +45,7 @@ class WebAdvice {
     }
 
     @ExceptionHandler(KilnException.class)
-    String failed(KilnException e, HttpServletRequest req, HttpServletResponse res, Model model) {
+    String failed(KilnException e, Optional<Caller> caller, HttpServletRequest req, HttpServletResponse res, Model model) {
         if (e.code() == ErrorCode.UNAUTHORIZED) {
             String next = req.getRequestURI() + (req.getQueryString() == null ? "" : "?" + req.getQueryString());
             String login = "/login?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8);
@@ -56,6 +56,7 @@ class WebAdvice {
             }
             return "redirect:" + login;
         }
+        common(caller, req, model);
         res.setStatus(e.code().status());
         model.addAttribute("status", e.code().status());
         model.addAttribute("message", e.getMessage());
