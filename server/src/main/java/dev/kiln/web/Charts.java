@@ -20,8 +20,8 @@ import org.springframework.web.util.HtmlUtils;
 @Component
 class Charts {
     static final int MINUTES = 60;
-    private static final int W = 600;
-    private static final int H = 150;
+    private static final int W = 360;
+    private static final int H = 130;
     private static final int PAD = 28;
     private static final List<String> COLORS = List.of("#2e7d32", "#c62828", "#757575", "#ef6c00", "#1565c0", "#6a1b9a");
     private final JdbcClient jdbc;
@@ -125,7 +125,7 @@ class Charts {
         svg.append("<text x=\"").append(left).append("\" y=\"").append(plotH + 20).append("\">−60 min</text>");
         svg.append("<text x=\"").append(W - 40).append("\" y=\"").append(plotH + 20).append("\">now</text>");
         int i = 0;
-        int legendX = left + 70;
+        int legendX = left + 50;
         for (var e : series.entrySet()) {
             String color = COLORS.get(i % COLORS.size());
             double[] v = e.getValue();
@@ -140,7 +140,7 @@ class Charts {
             svg.append("<rect x=\"").append(legendX).append("\" y=\"").append(plotH + 12).append("\" width=\"10\" height=\"10\" fill=\"")
                     .append(color).append("\"/><text x=\"").append(legendX + 14).append("\" y=\"").append(plotH + 20).append("\">")
                     .append(HtmlUtils.htmlEscape(e.getKey())).append("</text>");
-            legendX += 20 + 7 * e.getKey().length();
+            legendX += 20 + 6 * e.getKey().length();
             i++;
         }
         svg.append("<text x=\"").append(W - 8 - 7 * unit.length()).append("\" y=\"14\">").append(HtmlUtils.htmlEscape(unit)).append("</text>");

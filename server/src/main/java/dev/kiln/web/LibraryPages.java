@@ -110,9 +110,9 @@ class LibraryPages {
         meta.put("Size", (a.width() == null ? "?" : a.width() + "×" + a.height()) + " · " + a.mime() + " · " + human(a.size()));
         if (a.durationMs() != null) meta.put("Duration", String.format("%.1f s", a.durationMs() / 1000.0) + (a.fps() == null ? "" : " at " + a.fps() + " fps"));
         meta.put("Cost", j.cost() == null ? "0" : j.cost().stripTrailingZeros().toPlainString() + " credits");
-        meta.put("Created", j.createdAt().toString());
-        if (j.startedAt() != null) meta.put("Started", j.startedAt().toString());
-        if (j.finishedAt() != null) meta.put("Finished", j.finishedAt().toString());
+        meta.put("Created", when(j.createdAt()));
+        if (j.startedAt() != null) meta.put("Started", when(j.startedAt()));
+        if (j.finishedAt() != null) meta.put("Finished", when(j.finishedAt()));
         if (j.startedAt() != null && j.finishedAt() != null) {
             meta.put("Took", String.format("%.1f s", Duration.between(j.startedAt(), j.finishedAt()).toMillis() / 1000.0));
         }
@@ -138,6 +138,10 @@ class LibraryPages {
                 .orElseThrow(() -> KilnException.notFound("output", assetId));
         jobs.delete(c, a.jobId());
         return "redirect:/library";
+    }
+
+    static String when(java.time.Instant t) {
+        return t.toString().substring(0, 19).replace('T', ' ') + " UTC";
     }
 
     private static String human(long bytes) {

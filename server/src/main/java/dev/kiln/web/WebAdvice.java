@@ -41,7 +41,9 @@ class WebAdvice {
             csrf = t.getToken();
         }
         model.addAttribute("csrf", csrf);
-        model.addAttribute("path", req.getRequestURI());
+        String path = req.getRequestURI();
+        model.addAttribute("section", path.equals("/") || path.equals("/runs") && req.getMethod().equals("POST") ? "generate"
+                : path.startsWith("/runs") ? "runs" : path.startsWith("/library") ? "library" : path.startsWith("/manage") ? "manage" : "");
     }
 
     @ExceptionHandler(KilnException.class)

@@ -44,7 +44,7 @@ final class Caption {
 
     /** Draws the lines into {@code pixels} (ARGB, row-major) when the image is large enough to hold them. */
     static void draw(int[] pixels, int width, int height, List<String> lines) {
-        int scale = Math.max(1, Math.min(width, height) / 256);
+        int scale = Math.max(1, Math.min(6, Math.min(width, height) / 128));
         int lineH = 7 * scale;
         int charW = 4 * scale;
         int maxChars = (width - 4 * scale) / charW;
