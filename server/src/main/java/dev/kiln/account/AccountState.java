@@ -1,7 +1,7 @@
 package dev.kiln.account;
 
 /**
- * The health of a provider account (SPEC §1): {@code pending → checking → ready | failed},
+ * The health of a provider account: {@code pending → checking → ready | failed},
  * {@code ready → checking}, {@code failed → checking}, any → {@code disabled},
  * {@code disabled → checking}. An account is {@code ready} only after a passing check: there is
  * no way from {@code failed} to {@code ready} but through {@code checking}.

@@ -15,7 +15,7 @@ import java.util.Map;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
-/** Builds the API's JSON views of jobs and runs (SPEC §4), with their outputs in one query. */
+/** Builds the API's JSON views of jobs and runs, with their outputs in one query. */
 @Component
 class Views {
     private final AssetService assets;

@@ -6,7 +6,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Kiln's configuration, bound from the environment variables of SPEC §3 (see application.yml).
+ * Kiln's configuration, bound from the environment variables listed in README.md (see application.yml).
  * Provider credentials are read by {@code dev.kiln.account} directly from the environment.
  */
 @ConfigurationProperties("kiln")

@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
- * Wakes the loops of every instance sharing a PostgreSQL database (DESIGN-NOTES §2): new jobs
+ * Wakes the loops of every instance sharing a PostgreSQL database: new jobs
  * and webhooks are announced with {@code NOTIFY kiln_wake}, and each instance listens on its own
  * connection. Without it other instances would still find the work, only up to a second later.
  * Nothing to do on the embedded database, where one process does all the work.

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Provider webhooks (DESIGN-NOTES §5). The URL Kiln gives a provider carries the job's
+ * Provider webhooks (hints, never trusted on their own). The URL Kiln gives a provider carries the job's
  * unguessable token; the adapter then verifies the provider's own signature with the account's
  * secret. A verified webhook is only a hint — "look at this job now" — so duplicates and
  * out-of-order deliveries change nothing; polling stays the truth.

@@ -5,7 +5,7 @@ import java.time.Instant;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One row of the {@code jobs} table: a generation and its whole schedule (DESIGN-NOTES §1).
+ * One row of the {@code jobs} table: a generation and its whole schedule.
  *
  * @param params the resolved parameters, with the real seed
  * @param inputs input asset ids by image input name, e.g. {@code {"reference":["asset_…"]}}

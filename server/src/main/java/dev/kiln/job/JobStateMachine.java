@@ -11,7 +11,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * The one place where a job changes (DESIGN-NOTES §7). Every path — dispatcher, tracker,
+ * The one place where a job changes (docs/ARCHITECTURE.md, the life of a job). Every path — dispatcher, tracker,
  * webhook, cancel, deadline — calls {@link #apply}, which checks the transition table, writes the
  * row under its optimistic lock, keeps the account's concurrency slot count in step, appends the
  * history, settles the job's credits when it ends, queues the client's webhook and publishes a

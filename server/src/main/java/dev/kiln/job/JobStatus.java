@@ -1,6 +1,6 @@
 package dev.kiln.job;
 
-/** The states of a job as clients see them (SPEC §1). */
+/** The states of a job as clients see them. */
 public enum JobStatus {
     QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED, TIMED_OUT;
 

@@ -1,6 +1,6 @@
 package dev.kiln.job;
 
-/** Where the dangerous submit stands (DESIGN-NOTES §3). */
+/** Where the dangerous submit stands (docs/ARCHITECTURE.md). */
 public enum SubmitState {
     /** Not submitted in this attempt. */
     NONE,

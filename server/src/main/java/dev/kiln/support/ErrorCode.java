@@ -1,6 +1,6 @@
 package dev.kiln.support;
 
-/** The error codes of the API (SPEC §4) with their HTTP status. */
+/** The error codes of the API (the OpenAPI document at /v3/api-docs lists them per operation) with their HTTP status. */
 public enum ErrorCode {
     INVALID_JSON(400, "Malformed request"),
     /** The request line itself is malformed (e.g. bad percent-encoding); not about the body. */

@@ -6,7 +6,7 @@ package dev.kiln.user;
  * key it was (null for the admin key and local mode).
  */
 public record Caller(String id, String role, String username, Via via, String credentialId) {
-    /** The implicit admin of local mode (SPEC §5). */
+    /** The implicit admin of local mode. */
     public static final Caller LOCAL_ADMIN = new Caller("usr_local", "admin", "local", Via.LOCAL, null);
 
     /** How a caller proved who they are. */

@@ -15,7 +15,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
-/** SPEC §2.6: bad input gets a clear error (status, code, one entry per bad field) and changes nothing. */
+/** Bad input gets a clear error (status, code, one entry per bad field) and changes nothing. */
 class BadInputTest extends KilnIntegrationTest {
     @Autowired
     JdbcClient jdbc;
