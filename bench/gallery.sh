@@ -8,4 +8,8 @@ if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"
 fi
 export JAVA_HOME
 [ -f server/target/kiln.jar ] || ./kiln build
-exec "$JAVA_HOME/bin/java" bench/GalleryBench.java server/target/kiln.jar "$@"
+# The H2 driver Kiln ships in its jar, to add outputs to the stopped server's database.
+lib=$(mktemp -d)
+trap 'rm -rf "$lib"' EXIT
+(cd "$lib" && "$JAVA_HOME/bin/jar" xf "$OLDPWD/server/target/kiln.jar" $("$JAVA_HOME/bin/jar" tf "$OLDPWD/server/target/kiln.jar" | grep 'BOOT-INF/lib/h2-'))
+"$JAVA_HOME/bin/java" -cp "$(ls "$lib"/BOOT-INF/lib/h2-*.jar)" bench/GalleryBench.java server/target/kiln.jar "$@"
