@@ -52,17 +52,17 @@ public class GalleryBench {
                 + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH", "sa", "");
              java.sql.Statement st = c.createStatement()) {
             String template = "(SELECT id FROM jobs WHERE status = 'succeeded' ORDER BY id LIMIT 1)";
-            String jobId = "'job_00bench' || LPAD(CAST(x AS VARCHAR), 8, '0')";
-            String when = "DATEADD('MINUTE', -x, created_at)";
+            String jobId = "'job_00bench' || LPAD(CAST(r.n AS VARCHAR), 8, '0')";
+            String when = "DATEADD('MINUTE', -r.n, created_at)";
             List<String> jobCols = columns(c, "jobs");
             st.executeUpdate("INSERT INTO jobs (" + String.join(", ", jobCols) + ") SELECT "
-                    + select(jobCols, Map.of("id", jobId, "webhook_token", "webhook_token || '-' || x",
-                            "prompt", "'bench lighthouse ' || x", "created_at", when))
-                    + " FROM jobs CROSS JOIN SYSTEM_RANGE(1, " + assets + ") WHERE id = " + template);
+                    + select(jobCols, Map.of("id", jobId, "webhook_token", "LEFT(webhook_token, 48) || LPAD(CAST(r.n AS VARCHAR), 16, '0')",
+                            "prompt", "'bench lighthouse ' || r.n", "created_at", when))
+                    + " FROM jobs CROSS JOIN SYSTEM_RANGE(1, " + assets + ") AS r(n) WHERE id = " + template);
             List<String> assetCols = columns(c, "assets");
             st.executeUpdate("INSERT INTO assets (" + String.join(", ", assetCols) + ") SELECT "
-                    + select(assetCols, Map.of("id", "'ast_00bench' || LPAD(CAST(x AS VARCHAR), 8, '0')", "job_id", jobId, "created_at", when))
-                    + " FROM assets CROSS JOIN SYSTEM_RANGE(1, " + assets + ") WHERE job_id = " + template);
+                    + select(assetCols, Map.of("id", "'ast_00bench' || LPAD(CAST(r.n AS VARCHAR), 8, '0')", "job_id", jobId, "created_at", when))
+                    + " FROM assets CROSS JOIN SYSTEM_RANGE(1, " + assets + ") AS r(n) WHERE job_id = " + template);
             try (var rs = st.executeQuery("SELECT COUNT(*) FROM assets WHERE role = 'output'")) {
                 rs.next();
                 System.out.printf("library: %d outputs (%d added by SQL in %.1f s)%n", rs.getLong(1), assets, (System.nanoTime() - t0) / 1e9);
