@@ -51,7 +51,11 @@ public class GalleryBench {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + data.resolve("kiln")
                 + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH", "sa", "");
              java.sql.Statement st = c.createStatement()) {
-            String template = "(SELECT id FROM jobs WHERE status = 'succeeded' ORDER BY id LIMIT 1)";
+            String template;
+            try (var rs = st.executeQuery("SELECT id FROM jobs WHERE status = 'succeeded' ORDER BY id LIMIT 1")) {
+                rs.next();
+                template = "'" + rs.getString(1) + "'";
+            }
             String jobId = "'job_00bench' || LPAD(CAST(r.n AS VARCHAR), 8, '0')";
             String when = "DATEADD('MINUTE', -r.n, created_at)";
             List<String> jobCols = columns(c, "jobs");
