@@ -110,6 +110,16 @@ public class AssetService {
         }
     }
 
+    /**
+     * A signed, time-limited path to an asset's bytes, {@code /v1/assets/{id}?exp=…&sig=…}: whoever
+     * holds it may fetch them without credentials until it expires (a page on another origin
+     * showing an output, a provider fetching an input). Prefix it with the public base URL.
+     */
+    public String signedPath(String assetId, java.time.Duration lifetime) {
+        long exp = java.time.Instant.now().plus(lifetime).getEpochSecond();
+        return "/v1/assets/" + assetId + "?exp=" + exp + "&sig=" + sign(assetId, exp);
+    }
+
     /** Whether {@code sig} is a valid, unexpired signature for the asset. */
     public boolean verifySignature(String assetId, Long expires, String sig) {
         if (expires == null || sig == null || expires < java.time.Instant.now().getEpochSecond()) return false;

@@ -78,6 +78,11 @@ public class RunService {
         return runs.find(id).map(Run::origin);
     }
 
+    /** The run with this id whoever owns it, for Kiln's own use (the archive); callers go through {@link #get}. */
+    public java.util.Optional<Run> find(String id) {
+        return runs.find(id);
+    }
+
     public Run get(Caller caller, String id) {
         Run r = runs.find(id).orElse(null);
         if (r == null || !caller.owns(r.ownerId())) throw KilnException.notFound("run", id);
@@ -86,6 +91,11 @@ public class RunService {
 
     public List<Run> list(Caller caller, String before, int limit) {
         return runs.list(caller.isAdmin() ? null : caller.id(), before, limit);
+    }
+
+    /** The caller's runs (every run for an admin) that {@code origin} created and that still have a job, newest first. */
+    public List<Run> listVisible(Caller caller, String origin, String before, int limit) {
+        return runs.listVisible(caller.isAdmin() ? null : caller.id(), origin, before, limit);
     }
 
     /** The derived state of a run. */
