@@ -110,6 +110,16 @@ public class AssetService {
         }
     }
 
+    /**
+     * A path to the asset's bytes that needs no credentials until {@code lifetime} has passed
+     * ({@code /v1/assets/{id}?exp=…&sig=…}), for clients that show outputs where they cannot send
+     * credentials (an {@code <img>} on another origin).
+     */
+    public String signedPath(String assetId, java.time.Duration lifetime) {
+        long exp = java.time.Instant.now().plus(lifetime).getEpochSecond();
+        return "/v1/assets/" + assetId + "?exp=" + exp + "&sig=" + sign(assetId, exp);
+    }
+
     /** Whether {@code sig} is a valid, unexpired signature for the asset. */
     public boolean verifySignature(String assetId, Long expires, String sig) {
         if (expires == null || sig == null || expires < java.time.Instant.now().getEpochSecond()) return false;
