@@ -21,6 +21,8 @@ import dev.kiln.user.Users;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.responses.ApiResponses;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -97,6 +99,8 @@ class DotbaseController {
 
     @Operation(summary = ".base: list models", description = "One entry per model and action (create, edit, upscale, remove_bg) that some "
             + "account can run, with the settings a form needs (textarea, select, slider, number, switch). runs counts the jobs Kiln holds for the model.")
+    @ApiResponses({
+            @ApiResponse(responseCode = "400", description = "Bad parameters: error names the field, details lists each under the seed's names", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @GetMapping("/api/models/list")
     ModelList models(@RequestParam(required = false) String action) {
         if (action != null && !DotbaseCatalog.ACTIONS.contains(action)) {
@@ -109,6 +113,11 @@ class DotbaseController {
             + "image input of the action (edit, upscale, remove_bg). Answers {id, prediction_id, status}; 400 names the bad field, "
             + "402 when the credits do not cover it.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(schema = @Schema(implementation = CreateRequest.class)))
+    @ApiResponses({
+            @ApiResponse(responseCode = "400", description = "Bad parameters: error names the field, details lists each under the seed's names", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "401", description = "Unauthorized: no valid credentials (with KILN_AUTH=on send Authorization: Bearer <session_token>)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "402", description = "Insufficient credits: nothing was created", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "503", description = "The queue is full; see Retry-After", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @PostMapping("/api/generations/create")
     DotbaseGenerations.Created create(Caller caller, @RequestBody(required = false) byte[] body) {
         return generations.create(caller, RequestBodies.parse(body), base());
@@ -116,6 +125,9 @@ class DotbaseController {
 
     @Operation(summary = ".base: list the caller's generations", description = "Newest first; page (from 1), limit (1–100), "
             + "action and status (processing, completed, failed) filters.")
+    @ApiResponses({
+            @ApiResponse(responseCode = "400", description = "Bad parameters: error names the field, details lists each under the seed's names", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "401", description = "Unauthorized: no valid credentials (with KILN_AUTH=on send Authorization: Bearer <session_token>)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @GetMapping("/api/generations/list")
     DotbaseGenerations.GenerationList list(Caller caller, @RequestParam(required = false) String page,
                                            @RequestParam(required = false) String limit, @RequestParam(required = false) String action,
@@ -126,6 +138,9 @@ class DotbaseController {
 
     @Operation(summary = ".base: one generation", description = "status processing, completed or failed; output_urls (links that work "
             + "without credentials for 24 h) once completed; processing_time_ms as the provider measured it.")
+    @ApiResponses({
+            @ApiResponse(responseCode = "401", description = "Unauthorized: no valid credentials (with KILN_AUTH=on send Authorization: Bearer <session_token>)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "404", description = "Generation not found (unknown, another user's, or made through another API)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @GetMapping("/api/generations/{id}")
     DotbaseGenerations.Generation get(Caller caller, @PathVariable String id) {
         return generations.get(caller, id, base());
@@ -133,6 +148,9 @@ class DotbaseController {
 
     @Operation(summary = ".base: delete a generation", description = "Cancels it first if it is still running (at the provider too), "
             + "then deletes it and its files.")
+    @ApiResponses({
+            @ApiResponse(responseCode = "401", description = "Unauthorized: no valid credentials (with KILN_AUTH=on send Authorization: Bearer <session_token>)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "404", description = "Generation not found (unknown, another user's, or made through another API)", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @DeleteMapping("/api/generations/{id}")
     Success delete(Caller caller, @PathVariable String id) {
         generations.delete(caller, id);
@@ -143,6 +161,10 @@ class DotbaseController {
             + "prediction id in the body and verified by Replicate's Standard Webhooks signature (webhook-id, webhook-timestamp, "
             + "webhook-signature) with that job's account secret; unverified deliveries answer 401 and change nothing. A verified "
             + "delivery only makes Kiln look at the prediction now.")
+    @ApiResponses({
+            @ApiResponse(responseCode = "400", description = "The body is not JSON", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "401", description = "Invalid webhook signature: not verified, or no job tracks the prediction", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "413", description = "The webhook body is larger than KILN_WEBHOOK_MAX_BODY", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @PostMapping("/api/webhook/replicate")
     ResponseEntity<Received> replicateWebhook(HttpServletRequest req) throws IOException {
         if (req.getContentLengthLong() > maxWebhookBody) throw tooLarge();
@@ -168,6 +190,11 @@ class DotbaseController {
             + "documents it (Kiln's Telegram login). Answers the user and a session_token to send as 'Authorization: Bearer <token>'; "
             + "the session cookie is set too.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(schema = @Schema(implementation = TelegramRequest.class)))
+    @ApiResponses({
+            @ApiResponse(responseCode = "400", description = "initData is missing", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "401", description = "The initData is forged, altered, too old or used before", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "409", description = "Conflict: local mode has no logins, or Telegram login is not enabled", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class))),
+            @ApiResponse(responseCode = "429", description = "Too many login attempts; see Retry-After", content = @Content(schema = @Schema(implementation = DotbaseErrors.ErrorBody.class)))})
     @PostMapping("/api/auth/telegram")
     TelegramSession telegram(Optional<Caller> current, @RequestBody(required = false) byte[] body, HttpServletRequest req,
                              HttpServletResponse res) {
