@@ -54,7 +54,7 @@ class DotbaseSandboxTest extends KilnIntegrationTest {
         ImageIO.write(img, "png", png);
         byte[] bytes = png.toByteArray();
         images = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-        images.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        images.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         images.createContext("/photo.png", ex -> {
             try (ex) {
                 ex.getResponseHeaders().add("Content-Type", "image/png");
@@ -333,7 +333,7 @@ class DotbaseSandboxTest extends KilnIntegrationTest {
         ReplicateEmulator replicate = sandbox.emulator(ReplicateEmulator.class);
         replicate.faults().neverComplete(1);
         String id = create("{\"action\":\"create\",\"model_id\":\"flux-schnell\",\"prompt\":\"never finishes\"}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/api/generations/" + id).json().path("prediction_id").isString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/api/generations/" + id).json().path("prediction_id").isString());
         JsonNode running = http.get("/api/generations/" + id).json();
         assertThat(running.get("status").asString()).isEqualTo("processing");
         assertThat(running.get("output_urls").isNull()).isTrue();
@@ -341,7 +341,7 @@ class DotbaseSandboxTest extends KilnIntegrationTest {
 
         assertThat(curl(DotbaseExamples.CURL_DELETE.replace(DOC_ID, id)).out()).isEqualTo("{\"success\":true}");
         assertThat(http.get("/api/generations/" + id).status()).isEqualTo(404);
-        await().atMost(Duration.ofSeconds(10)).until(() -> "canceled".equals(replicate.status(prediction)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "canceled".equals(replicate.status(prediction)));
 
         String done = create("{\"action\":\"create\",\"model_id\":\"flux-schnell\",\"prompt\":\"delete me\"}");
         poll(done);
