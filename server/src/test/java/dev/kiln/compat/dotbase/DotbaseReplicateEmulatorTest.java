@@ -143,18 +143,27 @@ class DotbaseReplicateEmulatorTest {
     @Test
     @org.junit.jupiter.api.Order(3)
     void theExamplesRunAgainstReplicateAndReportItsPredictTime() {
+        // One at a time, each awaited by the documentation's polling example: the emulator renders
+        // full-size images in this JVM, and a pile of them would slow Kiln's own fetches here.
+        List<String> ids = new java.util.ArrayList<>();
         SeedExamples.Result js = SeedExamples.js(DotbaseExamples.JS_CREATE, base(), null);
+        assertThat(js.exit()).as(js.toString()).isZero();
+        ids.add(DotbaseSandboxTest.generationId(js.out()));
+        poll(ids.getLast());
         SeedExamples.Result curl = SeedExamples.curl(DotbaseExamples.CURL_CREATE, base(), null);
+        assertThat(curl.exit()).as(curl.toString()).isZero();
+        ids.add(Json.parse(curl.out()).get("id").asString());
+        poll(ids.getLast());
         SeedExamples.Result py = SeedExamples.python(DotbaseExamples.PYTHON_CREATE, base(), null);
-        assertThat(List.of(js, curl, py)).allSatisfy(r -> assertThat(r.exit()).as(r.toString()).isZero());
-        List<String> ids = List.of(DotbaseSandboxTest.generationId(js.out()), Json.parse(curl.out()).get("id").asString(),
-                DotbaseSandboxTest.generationId(py.out()));
+        assertThat(py.exit()).as(py.toString()).isZero();
+        ids.add(DotbaseSandboxTest.generationId(py.out()));
+        poll(ids.getLast());
         for (String e : List.of(DotbaseExamples.JS_FLUX, DotbaseExamples.JS_ESRGAN, DotbaseExamples.JS_NANO, DotbaseExamples.JS_BIREFNET)) {
             SeedExamples.Result r = SeedExamples.js(e.replace(DOC_IMAGE, imageUrl) + DotbaseExamples.JS_PRINT_RESPONSE, base(), null);
             JsonNode printed = Json.parse(r.out());
             assertThat(printed.get("status").asInt()).as(r.toString()).isEqualTo(200);
-            ids = new java.util.ArrayList<>(ids);
             ids.add(printed.get("body").get("id").asString());
+            poll(ids.getLast());
         }
         Set<String> models = new java.util.HashSet<>();
         for (String id : ids) {
