@@ -35,8 +35,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
     static final String BEARER = "bearer";
     static final String API_KEY = "apiKey";
     static final String ADMIN_KEY = "adminKey";
-    /** The tags of the seed APIs' own routes ("Seed API: .base", …). */
-    static final String SEED_TAG = "Seed API: ";
+    /** Seed APIs that answer errors in their own shape and declare those answers on their operations. */
+    static final java.util.Set<String> OWN_ERROR_TAGS = java.util.Set.of("Seed API: .base");
 
     /** Summaries for operations whose controllers declare none. */
     private static final Map<String, String> SUMMARIES = Map.of(
@@ -95,8 +95,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
             case USER, ADMIN -> security.addAll(callers());
         }
         op.setSecurity(security);
-        // A seed API answers errors in its own shape and declares them on its operations.
-        if (op.getTags() != null && op.getTags().stream().anyMatch(t -> t.startsWith(SEED_TAG))) return;
+        // Such a seed API's errors are not problem+json: its operations list their own.
+        if (op.getTags() != null && op.getTags().stream().anyMatch(OWN_ERROR_TAGS::contains)) return;
         if (access == Access.ADMIN) {
             op.setDescription((op.getDescription() == null ? "" : op.getDescription() + " ") + "Admins only.");
         }

@@ -112,7 +112,9 @@ class SecurityConfig {
             cors.setAllowedOrigins(props.corsOrigins());
             cors.setAllowCredentials(true);
             cors.setAllowedMethods(List.of("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"));
-            cors.setAllowedHeaders(List.of("Content-Type", "Authorization", "X-API-Key", CSRF_HEADER, "Idempotency-Key", "Last-Event-ID"));
+            // x-admin-key: a seed's admin page on another origin logs in with it (MediaGen's POST /admin/session).
+            cors.setAllowedHeaders(List.of("Content-Type", "Authorization", "X-API-Key", "x-admin-key", CSRF_HEADER, "Idempotency-Key",
+                    "Last-Event-ID"));
             cors.setExposedHeaders(List.of("Retry-After", "Location", "Idempotent-Replayed"));
             cors.setMaxAge(600L);
             UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();

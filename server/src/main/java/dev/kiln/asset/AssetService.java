@@ -111,9 +111,9 @@ public class AssetService {
     }
 
     /**
-     * A path to the asset's bytes that needs no credentials until {@code lifetime} has passed
-     * ({@code /v1/assets/{id}?exp=…&sig=…}), for clients that show outputs where they cannot send
-     * credentials (an {@code <img>} on another origin).
+     * A signed, time-limited path to an asset's bytes, {@code /v1/assets/{id}?exp=…&sig=…}: whoever
+     * holds it may fetch them without credentials until it expires (a page on another origin
+     * showing an output, a provider fetching an input). Prefix it with the public base URL.
      */
     public String signedPath(String assetId, java.time.Duration lifetime) {
         long exp = java.time.Instant.now().plus(lifetime).getEpochSecond();

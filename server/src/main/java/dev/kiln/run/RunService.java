@@ -88,6 +88,11 @@ public class RunService {
         return runs.list(caller.isAdmin() ? null : caller.id(), before, limit);
     }
 
+    /** The caller's runs (every run for an admin) that {@code origin} created and that still have a job, newest first. */
+    public List<Run> listVisible(Caller caller, String origin, String before, int limit) {
+        return runs.listVisible(caller.isAdmin() ? null : caller.id(), origin, before, limit);
+    }
+
     /** The derived state of a run. */
     public record Summary(String status, int total, Map<JobStatus, Integer> counts, Instant finishedAt, double elapsedSeconds) {}
 

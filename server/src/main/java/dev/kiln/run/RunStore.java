@@ -40,6 +40,22 @@ class RunStore {
         return jdbc.sql(sql.toString()).params(args).query(RunStore::map).list();
     }
 
+    /**
+     * The runs one API created ({@code origin}), newest first, that still have a job their owner
+     * has not deleted: what a façade lists as its tasks.
+     */
+    List<Run> listVisible(String ownerId, String origin, String before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM runs r WHERE r.origin = ?"
+                + " AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id AND NOT j.deleted)");
+        List<Object> args = new ArrayList<>();
+        args.add(origin);
+        if (ownerId != null) { sql.append(" AND r.owner_id = ?"); args.add(ownerId); }
+        if (before != null) { sql.append(" AND r.id < ?"); args.add(before); }
+        sql.append(" ORDER BY r.id DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.sql(sql.toString()).params(args).query(RunStore::map).list();
+    }
+
     /** Removes runs created before {@code before} that have no job left; returns how many. */
     int deleteEmpty(java.time.Instant before, int limit) {
         return jdbc.sql("""

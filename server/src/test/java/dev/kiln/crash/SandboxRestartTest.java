@@ -45,7 +45,10 @@ class SandboxRestartTest {
         a.kill();
 
         KilnProcess b = start(port, 2);
-        List<JsonNode> jobs = waitFor(b, runs, Duration.ofSeconds(60), js -> js.stream()
+        // The in-memory Replicate emulator forgets its predictions with the process, so those jobs
+        // go through reconcile (backing off 5, 10, 20 s…) and a second submit: on a loaded machine
+        // that alone can take a minute.
+        List<JsonNode> jobs = waitFor(b, runs, Duration.ofSeconds(150), js -> js.stream()
                 .allMatch(j -> List.of("succeeded", "failed", "canceled", "timed_out").contains(j.path("status").asString())));
         assertThat(jobs).hasSize(8);
         for (JsonNode j : jobs) {
