@@ -262,10 +262,15 @@ class DotbaseSandboxTest extends KilnIntegrationTest {
 
     @Test
     void theListExamplesPageInTheDatabaseAndFilter() {
+        // One at a time: the sandbox renders full-size images in this JVM, and a pile of them slows
+        // Kiln's own fetch of the next input image on a small, loaded machine.
         List<String> made = new ArrayList<>();
-        for (int i = 0; i < 3; i++) made.add(create("{\"action\":\"create\",\"model_id\":\"flux-schnell\",\"prompt\":\"list " + i + "\"}"));
+        for (int i = 0; i < 3; i++) {
+            made.add(create("{\"action\":\"create\",\"model_id\":\"flux-schnell\",\"prompt\":\"list " + i + "\"}"));
+            poll(made.getLast());
+        }
         made.add(create("{\"action\":\"upscale\",\"model_id\":\"real-esrgan\",\"input_image_url\":\"" + imageUrl + "\",\"settings\":{\"scale\":2}}"));
-        for (String id : made) poll(id);
+        poll(made.getLast());
         // A job made through /v1 is not one of .base's generations.
         String v1 = submitJob("{\"model\":\"sandbox-image\",\"prompt\":\"not a generation\",\"params\":{\"width\":64,\"height\":64}}");
 
