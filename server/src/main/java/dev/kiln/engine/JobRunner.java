@@ -428,7 +428,7 @@ class JobRunner {
         }
         Job done = tx.execute(s -> {
             for (int i = 0; i < stored.size(); i++) {
-                assets.insertOutput(j.id(), i, j.ownerId(), stored.get(i), c.account.sandbox(), metadata(j, c));
+                assets.insertOutput(j.id(), i, j.ownerId(), stored.get(i), c.account.sandbox(), metadata(j, c, outputs.get(i)));
             }
             return machine.apply(j, JobChange.to(JobStatus.SUCCEEDED, Phase.DONE, stored.size() + " output(s) stored")
                     .clearError().remote(withRunTime(withoutOutputs(j.remote()), runTime)));
@@ -491,8 +491,10 @@ class JobRunner {
         return r;
     }
 
-    private JsonNode metadata(Job j, Context c) {
+    /** What is recorded with an output: how it was made, and the file name the provider gave it (ComfyUI's {@code ComfyUI_00001_.png}). */
+    private JsonNode metadata(Job j, Context c, OutputRef output) {
         ObjectNode m = Json.object();
+        if (output.filename() != null && !output.filename().isBlank()) m.put("filename", output.filename());
         m.put("job_id", j.id());
         m.put("run_id", j.runId());
         m.put("model", j.model());

@@ -362,6 +362,19 @@ public class JobService {
         return store.countByModel();
     }
 
+    /**
+     * Jobs a seed façade created ({@code origin}) that the caller may see (an admin sees all),
+     * newest first, optionally of one model and status.
+     */
+    public List<Job> listByOrigin(Caller caller, String origin, String model, JobStatus status, String before, int limit) {
+        return store.listByOrigin(origin, caller.isAdmin() ? null : caller.id(), model, status, before, limit);
+    }
+
+    /** Per status, how many jobs a seed façade created ({@code origin}) the caller may see, optionally of one model. */
+    public Map<JobStatus, Integer> countByOrigin(Caller caller, String origin, String model) {
+        return store.countByOrigin(origin, caller.isAdmin() ? null : caller.id(), model);
+    }
+
     /** Where a queued job stands in the queue (0 = next), else its provider-reported position. */
     public Integer queuePosition(Job j) {
         if (j.status() == JobStatus.QUEUED) return store.queuePosition(j);

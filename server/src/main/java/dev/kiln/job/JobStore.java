@@ -201,6 +201,36 @@ public class JobStore {
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
+     * The jobs a seed façade created ({@code origin}), newest first, optionally of one owner,
+     * model and status; {@code before} is the last id of the previous page.
+     */
+    public List<Job> listByOrigin(String origin, String ownerId, String model, JobStatus status, String before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE NOT deleted AND origin = ?");
+        List<Object> args = new ArrayList<>(List.of(origin));
+        if (ownerId != null) { sql.append(" AND owner_id = ?"); args.add(ownerId); }
+        if (model != null) { sql.append(" AND model = ?"); args.add(model); }
+        if (status != null) { sql.append(" AND status = ?"); args.add(status.wire()); }
+        if (before != null) { sql.append(" AND id < ?"); args.add(before); }
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        args.add(limit);
+        return jdbc.sql(sql.toString()).params(args).query(MAPPER).list();
+    }
+
+    /** Jobs per status that a seed façade created ({@code origin}), optionally of one owner and model. */
+    public Map<JobStatus, Integer> countByOrigin(String origin, String ownerId, String model) {
+        StringBuilder sql = new StringBuilder("SELECT status, COUNT(*) AS n FROM jobs WHERE NOT deleted AND origin = ?");
+        List<Object> args = new ArrayList<>(List.of(origin));
+        if (ownerId != null) { sql.append(" AND owner_id = ?"); args.add(ownerId); }
+        if (model != null) { sql.append(" AND model = ?"); args.add(model); }
+        sql.append(" GROUP BY status");
+        Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
+        for (JobStatus s : JobStatus.values()) counts.put(s, 0);
+        jdbc.sql(sql.toString()).params(args).query((ResultSet rs) -> {
+            counts.put(JobStatus.of(rs.getString("status")), rs.getInt("n"));
+        });
+        return counts;
+    }
+
     public List<Job> listByRun(String runId) {
         return jdbc.sql("SELECT * FROM jobs WHERE run_id = ? AND NOT deleted ORDER BY run_index").param(runId).query(MAPPER).list();
     }

@@ -29,6 +29,10 @@ import tools.jackson.databind.JsonNode;
         "kiln.catalog-dir=src/test/resources/catalog-test",
         // The test catalogue's workflows load test.safetensors (the sandbox has the shipped catalogue's models).
         "kiln.sandbox-comfy-models=checkpoints/test.safetensors",
+        // The RunPod worker format's endpoints beside "default": one pool per provider.
+        "kiln.runpod-endpoints=rp=test-workflow-runpod,comfy=test-workflow-comfyui,short=test-workflow-short",
+        // Vibewave workflows beside comfyui_image_qwen: qwen-image on one provider each.
+        "kiln.vibewave-workflows=qwen_on_runpod=test-qwen-runpod,qwen_on_comfyui=test-qwen-comfyui",
         "logging.level.dev.kiln=INFO"})
 public abstract class KilnIntegrationTest {
     static final Path DATA;
