@@ -201,6 +201,7 @@ public class JobStore {
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
+    /**
      * The jobs a seed façade created ({@code origin}), newest first, optionally of one owner,
      * model and status; {@code before} is the last id of the previous page.
      */
