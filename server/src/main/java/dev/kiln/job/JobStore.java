@@ -410,6 +410,13 @@ public class JobStore {
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
+    /** Jobs created through one API ({@code v1} or a façade's id), by status. */
+    public Map<String, Long> countByStatus(String origin) {
+        return jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs WHERE origin = ? AND deleted = FALSE GROUP BY status").param(origin)
+                .query((rs, n) -> Map.entry(rs.getString("status"), rs.getLong("n"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
     private static Job withLease(Job j, String owner, Instant until) {
         return new Job(j.id(), j.runId(), j.runIndex(), j.ownerId(), j.model(), j.mode(), j.provider(), j.bindingIndex(),
                 j.accountId(), j.status(), j.phase(), j.priority(), j.prompt(), j.negativePrompt(), j.params(), j.inputs(),
