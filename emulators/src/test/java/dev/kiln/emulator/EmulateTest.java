@@ -15,7 +15,7 @@ class EmulateTest {
     @Test
     void everyServiceFolderHasItsLauncher() {
         assertThat(Emulators.launchers()).extracting(Launcher::service)
-                .containsExactly("airtable", "comfyui", "fal", "replicate", "runpod", "wavespeed");
+                .containsExactly("airtable", "comfyui", "fal", "replicate", "runpod", "runpodpods", "wavespeed");
         assertThat(Emulators.launchers()).allSatisfy(l ->
                 assertThat(l.getClass().getPackageName()).isEqualTo("dev.kiln.emulator." + l.service()));
         assertThatThrownBy(() -> Emulators.start("nope", Launcher.Options.defaults()))
@@ -28,7 +28,7 @@ class EmulateTest {
                 new ArrayList<>());
         List<Emulator> running = Emulate.start(o, List.of());
         try {
-            assertThat(running).hasSize(6);
+            assertThat(running).hasSize(7);
             for (Emulator e : running) {
                 assertThat(e.baseUrl()).startsWith("http://127.0.0.1:");
                 if (!e.service().equals("comfyui")) assertThat(e.apiKey()).isEqualTo("k1");
@@ -37,6 +37,9 @@ class EmulateTest {
             Emulator comfy = running.stream().filter(e -> e.service().equals("comfyui")).findFirst().orElseThrow();
             assertThat(comfy.apiKey()).isNull();
             assertThat(new Http(comfy.baseUrl()).get("/system_stats").status()).isEqualTo(200);
+            Emulator pods = running.stream().filter(e -> e.service().equals("runpodpods")).findFirst().orElseThrow();
+            assertThat(pods.settings()).containsKeys("rest_url", "graphql_url");
+            assertThat(new Http(pods.baseUrl()).get("/pods").status()).as("RunPod pods: Bearer key required").isEqualTo(401);
             Emulator airtable = running.getFirst();
             assertThat(airtable.settings()).containsKeys("AIRTABLE_BASE_ID", "AIRTABLE_TABLE");
             assertThat(new Http(airtable.baseUrl()).get("/v0/" + airtable.settings().get("AIRTABLE_BASE_ID") + "/Generations").status())

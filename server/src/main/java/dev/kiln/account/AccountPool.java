@@ -35,6 +35,8 @@ public class AccountPool {
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Integer> bucketRates = new ConcurrentHashMap<>();
     private volatile Runnable healthCheckRequest = () -> {};
+    /** Providers whose accounts come and go on demand (the pod pool's ComfyUI pods). */
+    private final java.util.Set<String> elastic = ConcurrentHashMap.newKeySet();
 
     AccountPool(AccountStore store, KilnProperties props, Clock clock) {
         this.store = store;
@@ -136,8 +138,17 @@ public class AccountPool {
         }
     }
 
-    /** Whether any account (other than disabled) could ever serve this provider. */
+    /**
+     * Declares that accounts of this provider are made on demand (the pod pool starts ComfyUI pods
+     * when jobs wait): its jobs are accepted and wait even while no account of it exists.
+     */
+    public void elastic(String provider) {
+        elastic.add(provider);
+    }
+
+    /** Whether any account (other than disabled) could ever serve this provider, or one is made on demand. */
     public boolean serves(String provider) {
+        if (elastic.contains(provider)) return true;
         return !cycle().eligible(provider).stream().filter(a -> a.state() != AccountState.DISABLED).toList().isEmpty();
     }
 

@@ -36,17 +36,41 @@ class AdminAccountController {
      * shows no user-info and no secret-named query value.
      */
     record AccountView(String id, String provider, String label, String source, String baseUrl, boolean sandbox, String state,
-                       int maxConcurrency, int ratePerMinute, int inFlight, long requests, long errors, int recentFailures,
-                       Instant cooldownUntil, Instant lastUsedAt, Instant lastCheckAt, String lastError, boolean hasSecret,
-                       Map<String, String> config, Instant createdAt, Instant capabilitiesAt) {
+                       boolean active, int maxConcurrency, int ratePerMinute, int inFlight, long requests, long errors,
+                       Double errorRatePercent, int recentFailures, Instant cooldownUntil, Instant lastUsedAt, Instant lastCheckAt,
+                       String lastError, boolean hasSecret, Map<String, String> config, Instant createdAt, Instant capabilitiesAt) {
         static AccountView of(Account a) {
             Map<String, String> cfg = new java.util.LinkedHashMap<>();
             a.config().forEach((k, v) -> cfg.put(k, SecretBox.isSecretName(k) ? MASK : v));
             return new AccountView(a.id(), a.provider(), a.label(), a.source(), maskUrl(a.baseUrl()), a.sandbox(), a.state().wire(),
-                    a.maxConcurrency(), a.ratePerMinute(), a.inFlight(), a.requests(), a.errors(), a.recentFailures(),
-                    a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(), a.lastError(), a.secret() != null, cfg, a.createdAt(),
-                    a.capabilitiesAt());
+                    AdminAccountController.active(a), a.maxConcurrency(), a.ratePerMinute(), a.inFlight(), a.requests(), a.errors(),
+                    errorRate(a.errors(), a.requests()), a.recentFailures(), a.cooldownUntil(), a.lastUsedAt(), a.lastCheckAt(),
+                    a.lastError(), a.secret() != null, cfg, a.createdAt(), a.capabilitiesAt());
         }
+    }
+
+    /**
+     * The pool's counters summed: accounts, active ones (in rotation: {@code ready}), requests sent
+     * and errors, and the error rate in percent (null before any request).
+     */
+    record Totals(int accounts, int active, long requests, long errors, Double errorRatePercent) {
+        static Totals of(List<Account> list) {
+            long requests = list.stream().mapToLong(Account::requests).sum();
+            long errors = list.stream().mapToLong(Account::errors).sum();
+            return new Totals(list.size(), (int) list.stream().filter(AdminAccountController::active).count(), requests, errors,
+                    errorRate(errors, requests));
+        }
+    }
+
+    /** In rotation: only a {@code ready} account is given jobs. */
+    static boolean active(Account a) {
+        return a.state() == dev.kiln.account.AccountState.READY;
+    }
+
+    /** errors / requests × 100, rounded to two decimals; null before any request. */
+    static Double errorRate(long errors, long requests) {
+        if (requests <= 0) return null;
+        return java.math.BigDecimal.valueOf(errors * 100.0 / requests).setScale(2, java.math.RoundingMode.HALF_UP).doubleValue();
     }
 
     static final String MASK = "(set)";
@@ -80,11 +104,17 @@ class AdminAccountController {
         if (!caller.isAdmin()) throw new KilnException(ErrorCode.FORBIDDEN, "only an admin may manage provider accounts");
     }
 
-    @Operation(summary = "List provider accounts with their health and counters")
+    @Operation(summary = "List provider accounts with their health and counters",
+            description = "Each account's state, whether it is active (ready, so in rotation), requests, errors and error rate; "
+                    + "totals sums them. provider= keeps one provider's pool (e.g. replicate: seed .base's token statistics).")
     @GetMapping
-    Map<String, List<AccountView>> list(Caller caller) {
+    Map<String, Object> list(Caller caller, @org.springframework.web.bind.annotation.RequestParam(required = false) String provider) {
         requireAdmin(caller);
-        return Map.of("items", admin.list().stream().map(AccountView::of).toList());
+        List<Account> list = admin.list().stream().filter(a -> provider == null || a.provider().equals(provider)).toList();
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("items", list.stream().map(AccountView::of).toList());
+        out.put("totals", Totals.of(list));
+        return out;
     }
 
     @Operation(summary = "Add a provider account", description = "Body: provider, label, base_url, secret, config, max_concurrency, rate_per_minute. The secret is stored encrypted; the account is health-checked at once.")

@@ -35,6 +35,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
     static final String BEARER = "bearer";
     static final String API_KEY = "apiKey";
     static final String ADMIN_KEY = "adminKey";
+    /** Seed APIs that answer errors in their own shape and declare those answers on their operations. */
+    static final java.util.Set<String> OWN_ERROR_TAGS = java.util.Set.of("Seed API: .base");
 
     /** Summaries for operations whose controllers declare none. */
     private static final Map<String, String> SUMMARIES = Map.of(
@@ -93,6 +95,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
             case USER, ADMIN -> security.addAll(callers());
         }
         op.setSecurity(security);
+        // Such a seed API's errors are not problem+json: its operations list their own.
+        if (op.getTags() != null && op.getTags().stream().anyMatch(OWN_ERROR_TAGS::contains)) return;
         if (access == Access.ADMIN) {
             op.setDescription((op.getDescription() == null ? "" : op.getDescription() + " ") + "Admins only.");
         }
@@ -131,6 +135,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
         if (path.startsWith("/v1/admin/") || path.equals("/v1/webhook-secret") || path.equals("/metrics")) return Access.ADMIN;
         if (path.startsWith("/health") || path.startsWith("/webhooks/") || path.startsWith("/v1/models")) return Access.OPEN;
         if (path.equals("/v1/auth/login") || path.equals("/v1/auth/telegram")) return Access.OPEN;
+        // Seed .base: its model list, Telegram login and Replicate webhook (see SecurityConfig).
+        if (path.equals("/api/models/list") || path.equals("/api/auth/telegram") || path.equals("/api/webhook/replicate")) return Access.OPEN;
         if (path.equals("/v1/auth/logout")) return Access.OPTIONAL;
         if (method == PathItem.HttpMethod.GET && path.equals("/v1/assets/{id}")) return Access.OPTIONAL;
         return Access.USER;

@@ -66,7 +66,7 @@ class SecurityConfig {
      * they take only application/json, which another site's page cannot send without a CORS
      * preflight that Kiln refuses.
      */
-    private static final Set<String> LOGIN = Set.of("/v1/auth/login", "/v1/auth/telegram");
+    private static final Set<String> LOGIN = Set.of("/v1/auth/login", "/v1/auth/telegram", "/api/auth/telegram");
 
     @Bean
     SecurityFilterChain api(HttpSecurity http, Identity identity, AuthProperties props, JsonMapper json) throws Exception {
@@ -90,6 +90,9 @@ class SecurityConfig {
                         .requestMatchers(HttpMethod.POST, "/v1/auth/login", "/v1/auth/telegram", "/v1/auth/logout").permitAll()
                         // Asset bytes also answer signed URLs without a caller; the controller asks for one otherwise.
                         .requestMatchers(HttpMethod.GET, "/v1/assets/*").permitAll()
+                        // Seed .base: its model list, its Telegram login and Replicate's webhook (signed, no token in the URL).
+                        .requestMatchers(HttpMethod.GET, "/api/models/list").permitAll()
+                        .requestMatchers(HttpMethod.POST, "/api/auth/telegram", "/api/webhook/replicate").permitAll()
                         .requestMatchers("/v1/**").authenticated()
                         .anyRequest().permitAll())
                 .exceptionHandling(e -> e
@@ -161,7 +164,8 @@ class SecurityConfig {
          */
         private static boolean reachableFromOutside(HttpServletRequest req) {
             String path = req.getRequestURI();
-            if (path.startsWith("/webhooks/")) return true;
+            // Seed .base's Replicate webhook has no token in its URL: the signature is its proof.
+            if (path.startsWith("/webhooks/") || ("POST".equals(req.getMethod()) && path.equals("/api/webhook/replicate"))) return true;
             return ("GET".equals(req.getMethod()) || "HEAD".equals(req.getMethod()))
                     && path.matches("/v1/assets/[^/]+") && req.getParameter("sig") != null;
         }

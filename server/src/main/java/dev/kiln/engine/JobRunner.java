@@ -347,7 +347,7 @@ class JobRunner {
                 if (changed) t = machine.apply(j, JobChange.fields().progress(p.progress()).queuePosition(p.queuePosition()));
                 yield pollLater(t, c, pollInterval(c, d.polls), false, d);
             }
-            case RemoteStatus.Succeeded s -> fetch(j, c, s.outputs());
+            case RemoteStatus.Succeeded s -> fetch(j, c, s.outputs(), s.runTime());
             case RemoteStatus.Failed f when f.retryable() -> requeue(j, c, f.code(), f.message(), Backoff.retry(j.attempt()), true, false);
             case RemoteStatus.Failed f -> fail(j, f.code(), f.message());
             case RemoteStatus.Canceled x -> fail(j, "provider_canceled", "the job was cancelled at the provider"
@@ -405,7 +405,7 @@ class JobRunner {
 
     // ---- fetch ----------------------------------------------------------------------------------
 
-    private Job fetch(Job j, Context c, List<OutputRef> outputs) throws InterruptedException {
+    private Job fetch(Job j, Context c, List<OutputRef> outputs, Duration runTime) throws InterruptedException {
         if (outputs.isEmpty()) return fail(j, "no_outputs", "the provider finished without any output");
         List<StoredMedia> stored = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
@@ -418,10 +418,10 @@ class JobRunner {
             } catch (StorageUnavailableException | StorageFullException e) {
                 // Kiln's own storage, not the provider: wait for it until the deadline without
                 // using up the download tries; the job is not succeeded until its files are stored.
-                return fetchLater(j, c, outputs, e instanceof StorageFullException ? "storage_full" : "storage_unavailable",
+                return fetchLater(j, c, outputs, runTime, e instanceof StorageFullException ? "storage_full" : "storage_unavailable",
                         e.getMessage(), false);
             } catch (ProviderException | IOException | UncheckedIOException e) {
-                return fetchLater(j, c, outputs, "fetch_retrying", e.getMessage(), true);
+                return fetchLater(j, c, outputs, runTime, "fetch_retrying", e.getMessage(), true);
             } catch (dev.kiln.asset.MediaException e) {
                 return fail(j, "output_invalid", "output " + (i + 1) + " is not a usable file: " + e.getMessage());
             }
@@ -431,14 +431,14 @@ class JobRunner {
                 assets.insertOutput(j.id(), i, j.ownerId(), stored.get(i), c.account.sandbox(), metadata(j, c, outputs.get(i)));
             }
             return machine.apply(j, JobChange.to(JobStatus.SUCCEEDED, Phase.DONE, stored.size() + " output(s) stored")
-                    .clearError().remote(withoutOutputs(j.remote())));
+                    .clearError().remote(withRunTime(withoutOutputs(j.remote()), runTime)));
         });
         pool.succeeded(c.account);
         return done;
     }
 
     /** A download failed for a passing reason: remember the outputs and try again later. */
-    private Job fetchLater(Job j, Context c, List<OutputRef> outputs, String code, String error, boolean countsTry) {
+    private Job fetchLater(Job j, Context c, List<OutputRef> outputs, Duration runTime, String code, String error, boolean countsTry) {
         int tries = j.remote() != null ? j.remote().path("fetch_tries").asInt(0) + (countsTry ? 1 : 0) : (countsTry ? 1 : 0);
         if (tries > MAX_FETCH_TRIES) return fail(j, "output_unavailable", "outputs could not be downloaded: " + error);
         int waits = j.remote() != null ? j.remote().path("store_waits").asInt(0) + (countsTry ? 0 : 1) : (countsTry ? 0 : 1);
@@ -446,6 +446,7 @@ class JobRunner {
         ObjectNode remote = j.remote() != null && j.remote().isObject() ? ((ObjectNode) j.remote()).deepCopy() : Json.object();
         remote.put("fetch_tries", tries);
         if (waits > 0) remote.put("store_waits", waits);
+        if (runTime != null) remote.put(Job.PROVIDER_RUN_MS, runTime.toMillis());
         Instant at = clock.instant().plus(countsTry ? Backoff.of(Duration.ofSeconds(2), 2, Duration.ofMinutes(1), tries - 1)
                 : Backoff.of(Duration.ofSeconds(1), 2, Duration.ofSeconds(30), waits - 1));
         if (inline) {
@@ -469,7 +470,16 @@ class JobRunner {
             for (JsonNode o : outs) refs.add(new OutputRef(o.path("url").asString(null), null,
                     o.path("mime").asString(null), o.path("filename").asString(null)));
         }
-        return fetch(j, c, refs);
+        JsonNode ms = j.remote() == null ? null : j.remote().get(Job.PROVIDER_RUN_MS);
+        return fetch(j, c, refs, ms != null && ms.canConvertToLong() ? Duration.ofMillis(ms.asLong()) : null);
+    }
+
+    /** Keeps what the provider said the work took ({@link Job#providerRunMillis()}). */
+    private static JsonNode withRunTime(JsonNode remote, Duration runTime) {
+        if (runTime == null) return remote;
+        ObjectNode r = remote != null && remote.isObject() ? ((ObjectNode) remote).deepCopy() : Json.object();
+        r.put(Job.PROVIDER_RUN_MS, runTime.toMillis());
+        return r;
     }
 
     private static JsonNode withoutOutputs(JsonNode remote) {

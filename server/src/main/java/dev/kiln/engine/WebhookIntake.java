@@ -111,16 +111,47 @@ public class WebhookIntake {
         }
     }
 
+    /**
+     * Handles a delivery to a URL without a job token, as a provider sends it to an endpoint set
+     * up once for all jobs (seed {@code .base}'s {@code /api/webhook/replicate}): the job is the one
+     * tracking the remote id the body names ({@code remoteId}, read by the caller), and the
+     * provider's signature, checked with that job's account, is the only proof. The caller has
+     * read the body, within {@code KILN_WEBHOOK_MAX_BODY}.
+     */
+    public Result receiveForRemoteJob(String provider, String remoteId, Map<String, List<String>> headers, byte[] body) {
+        if (!knows(provider)) throw new IllegalArgumentException("unknown provider");
+        String outcome = "rejected";
+        try {
+            Result r;
+            if (remoteId == null || remoteId.isBlank() || remoteId.length() > 256) {
+                r = rejected(provider, "the body names no remote job");
+            } else {
+                Job job = jobs.findByRemoteId(provider, remoteId).orElse(null);
+                r = job == null ? rejected(provider, "no job tracks remote job " + remoteId) : verified(provider, job, headers, body);
+            }
+            outcome = r.outcome().name().toLowerCase();
+            return r;
+        } finally {
+            metrics.counter("kiln_webhooks_total", "provider", provider, "outcome", outcome).increment();
+        }
+    }
+
     private Result handle(String provider, String token, Map<String, List<String>> headers, Body body) throws IOException {
         // Everything that needs no body first: a wrong token must not make Kiln read (and hold) a body.
         if (token == null || token.isBlank() || token.length() > 128) return rejected(provider, "missing or malformed token");
         Job job = jobs.findByWebhookToken(token).orElse(null);
         if (job == null || !provider.equals(job.provider())) return rejected(provider, "unknown token");
+        if (providers.find(provider).isEmpty() || job.accountId() == null || accounts.find(job.accountId()).isEmpty()) {
+            return rejected(provider, "no account to verify with");
+        }
+        return verified(provider, job, headers, body.read());
+    }
+
+    /** Verifies a delivery about {@code job} with its account's secret, then takes it as a hint. */
+    private Result verified(String provider, Job job, Map<String, List<String>> headers, byte[] bytes) {
         Provider adapter = providers.find(provider).orElse(null);
         Account account = job.accountId() == null ? null : accounts.find(job.accountId()).orElse(null);
         if (adapter == null || account == null) return rejected(provider, "no account to verify with");
-
-        byte[] bytes = body.read();
         WebhookDelivery delivery = new WebhookDelivery(headers, bytes, clock.instant());
         WebhookNotice notice;
         try {

@@ -30,6 +30,18 @@ public record Job(
         Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted, String origin,
         String lane) {
 
+    /** The key of {@link #remote} under which the provider's own run time is kept. */
+    public static final String PROVIDER_RUN_MS = "provider_run_ms";
+
+    /**
+     * How long the provider says the work itself took, in milliseconds (Replicate's
+     * {@code metrics.predict_time}), once the job succeeded; null when the provider does not say.
+     */
+    public Long providerRunMillis() {
+        JsonNode ms = remote == null ? null : remote.get(PROVIDER_RUN_MS);
+        return ms != null && ms.canConvertToLong() ? ms.asLong() : null;
+    }
+
     public boolean holdsSlot() {
         return status == JobStatus.RUNNING && phase.holdsSlot() && accountId != null;
     }

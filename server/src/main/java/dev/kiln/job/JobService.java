@@ -406,6 +406,23 @@ public class JobService {
         return store.list(f, before, limit);
     }
 
+    /** One page of jobs and how many there are in all. */
+    public record Page(List<Job> items, long total) {}
+
+    /**
+     * A page of the caller's own jobs (newest first), for APIs that page by number; see
+     * {@link JobStore.PageFilter} (its owner is always the caller).
+     */
+    public Page page(Caller caller, JobStore.PageFilter filter, long offset, int limit) {
+        JobStore.PageFilter f = new JobStore.PageFilter(filter.origin(), caller.id(), filter.statuses(), filter.modelModes());
+        return new Page(store.page(f, offset, limit), store.count(f));
+    }
+
+    /** How many jobs Kiln holds per model. */
+    public Map<String, Long> countByModel() {
+        return store.countByModel();
+    }
+
     /**
      * Jobs a seed façade created ({@code origin}) that the caller may see (an admin sees all),
      * newest first, optionally of one model and status.

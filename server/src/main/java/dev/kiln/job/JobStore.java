@@ -104,6 +104,15 @@ public class JobStore {
         return jdbc.sql("SELECT * FROM jobs WHERE webhook_token = ?").param(WebhookTokens.digest(token)).query(MAPPER).optional();
     }
 
+    /**
+     * The job that tracks this remote job at this provider (a webhook that names only the remote
+     * id); the newest when, improbably, two ever did.
+     */
+    public Optional<Job> findByRemoteId(String provider, String remoteId) {
+        return jdbc.sql("SELECT * FROM jobs WHERE remote_id = ? AND provider = ? ORDER BY id DESC LIMIT 1")
+                .params(remoteId, provider).query(MAPPER).optional();
+    }
+
     /** Whether another job already tracks this remote id (reconciliation must not adopt it twice). */
     public boolean remoteIdTaken(String provider, String remoteId, String exceptJobId) {
         return jdbc.sql("SELECT COUNT(*) FROM jobs WHERE provider = ? AND remote_id = ? AND id <> ?")
@@ -144,6 +153,57 @@ public class JobStore {
         sql.append(" ORDER BY id DESC LIMIT ?");
         args.add(limit);
         return jdbc.sql(sql.toString()).params(args).query(MAPPER).list();
+    }
+
+    /**
+     * A page query of jobs (not deleted) by creator API, owner, statuses and (model, mode) pairs;
+     * null means any, an empty list matches nothing.
+     */
+    public record PageFilter(String origin, String ownerId, List<JobStatus> statuses, List<Map.Entry<String, String>> modelModes) {}
+
+    /** Newest first, {@code limit} jobs after skipping {@code offset}. */
+    public List<Job> page(PageFilter f, long offset, int limit) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT * FROM jobs" + where(f, args) + " ORDER BY id DESC LIMIT ? OFFSET ?";
+        args.add(limit);
+        args.add(offset);
+        return jdbc.sql(sql).params(args).query(MAPPER).list();
+    }
+
+    /** How many jobs {@link #page} pages through. */
+    public long count(PageFilter f) {
+        List<Object> args = new ArrayList<>();
+        return jdbc.sql("SELECT COUNT(*) FROM jobs" + where(f, args)).params(args).query(Long.class).single();
+    }
+
+    private static String where(PageFilter f, List<Object> args) {
+        StringBuilder sql = new StringBuilder(" WHERE NOT deleted");
+        if (f.origin() != null) { sql.append(" AND origin = ?"); args.add(f.origin()); }
+        if (f.ownerId() != null) { sql.append(" AND owner_id = ?"); args.add(f.ownerId()); }
+        if (f.statuses() != null) {
+            if (f.statuses().isEmpty()) return sql.append(" AND 1 = 0").toString();
+            sql.append(" AND status IN (").append(String.join(", ", java.util.Collections.nCopies(f.statuses().size(), "?"))).append(")");
+            f.statuses().forEach(st -> args.add(st.wire()));
+        }
+        if (f.modelModes() != null) {
+            if (f.modelModes().isEmpty()) return sql.append(" AND 1 = 0").toString();
+            sql.append(" AND (");
+            for (int i = 0; i < f.modelModes().size(); i++) {
+                if (i > 0) sql.append(" OR ");
+                sql.append("(model = ? AND mode = ?)");
+                args.add(f.modelModes().get(i).getKey());
+                args.add(f.modelModes().get(i).getValue());
+            }
+            sql.append(")");
+        }
+        return sql.toString();
+    }
+
+    /** Jobs per model that Kiln still holds (retention removes old ones), for catalogue listings. */
+    public Map<String, Long> countByModel() {
+        return jdbc.sql("SELECT model, COUNT(*) AS n FROM jobs GROUP BY model")
+                .query((rs, n) -> Map.entry(rs.getString("model"), rs.getLong("n"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     /**
@@ -485,6 +545,13 @@ public class JobStore {
     /** Jobs per status, for metrics and the admin view. */
     public Map<String, Long> countByStatus() {
         return jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+                .query((rs, n) -> Map.entry(rs.getString("status"), rs.getLong("n"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    /** Jobs created through one API ({@code v1} or a façade's id), by status. */
+    public Map<String, Long> countByStatus(String origin) {
+        return jdbc.sql("SELECT status, COUNT(*) AS n FROM jobs WHERE origin = ? AND deleted = FALSE GROUP BY status").param(origin)
                 .query((rs, n) -> Map.entry(rs.getString("status"), rs.getLong("n"))).list().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }

@@ -1,5 +1,6 @@
 package dev.kiln.provider;
 
+import java.time.Duration;
 import java.util.List;
 
 /** The state of a remote job as the provider reports it. */
@@ -10,10 +11,19 @@ public sealed interface RemoteStatus {
         public static final Pending UNKNOWN = new Pending(0, null);
     }
 
-    /** Finished with outputs (which Kiln downloads before the job succeeds). */
-    record Succeeded(List<OutputRef> outputs) implements RemoteStatus {
+    /**
+     * Finished with outputs (which Kiln downloads before the job succeeds).
+     *
+     * @param runTime how long the provider says the work itself took (Replicate's
+     *     {@code metrics.predict_time}), or null when it does not say
+     */
+    record Succeeded(List<OutputRef> outputs, Duration runTime) implements RemoteStatus {
         public Succeeded {
             outputs = List.copyOf(outputs);
+        }
+
+        public Succeeded(List<OutputRef> outputs) {
+            this(outputs, null);
         }
     }
 

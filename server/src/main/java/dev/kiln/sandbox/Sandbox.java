@@ -5,6 +5,7 @@ import dev.kiln.config.KilnProperties;
 import dev.kiln.emulator.Emulator;
 import dev.kiln.emulator.Emulators;
 import dev.kiln.emulator.Launcher;
+import dev.kiln.pod.PodEndpoint;
 import dev.kiln.provider.ProviderDescriptor;
 import jakarta.annotation.PreDestroy;
 import java.time.Clock;
@@ -30,12 +31,13 @@ public class Sandbox {
     /** Generous limits: the emulator is local and free. */
     static final int CONCURRENCY = 512;
     static final int RATE_PER_MINUTE = 6_000_000;
+    static final String PODS_SERVICE = "runpodpods";
 
     /** The running emulators, by service. */
     private final Map<String, Emulator> emulators = new LinkedHashMap<>();
 
     Sandbox(KilnProperties props, SandboxProperties sandboxProps, List<ProviderDescriptor> descriptors, AccountStore accounts,
-            Clock clock) {
+            Clock clock, PodEndpoint pods) {
         if (props.sandbox() == KilnProperties.SandboxMode.OFF) {
             log.info("sandbox is off (KILN_SANDBOX=off): only configured providers can run jobs");
             return;
@@ -56,6 +58,11 @@ public class Sandbox {
                     accounts.upsertRuntime(new AccountStore.Definition(provider, "sandbox", "sandbox", e.baseUrl(), e.apiKey(),
                             config, true, CONCURRENCY, RATE_PER_MINUTE), clock.instant());
                 }
+            }
+            // RunPod's Pods API (the pod pool, Vibewave's /api/runpod routes) while no RunPod key is configured.
+            if (!pods.configured() || props.sandbox() == KilnProperties.SandboxMode.ON) {
+                Emulator e = emulators.computeIfAbsent(PODS_SERVICE, service -> Emulators.start(service, options));
+                pods.useSandbox(e.settings().get("rest_url"), e.settings().get("graphql_url"), e.apiKey());
             }
         } catch (RuntimeException ex) {
             stop();

@@ -5,9 +5,10 @@ import java.util.Locale;
 /**
  * Renders the sandbox's stand-in for a generated image: a colourful pattern whose palette and
  * geometry come from a hash of the prompt and the seed. The same prompt, seed, size and format
- * always give the same bytes. No text is drawn (headless machines may lack fonts); the prompt and
- * seed are embedded as a PNG {@code iTXt} chunk or a JPEG comment with the keyword
- * {@value #MARKER}.
+ * always give the same bytes. A small caption at the bottom shows the prompt, the seed and the
+ * size (grid cells that vary the seed or the size can be told apart by eye), drawn with a built-in
+ * pixel font ({@link Caption}: headless machines may lack fonts); the prompt and seed are also
+ * embedded as a PNG {@code iTXt} chunk or a JPEG comment with the keyword {@value #MARKER}.
  */
 public final class SandboxRenderer {
     /** Marks sandbox output in file metadata. */
@@ -29,6 +30,7 @@ public final class SandboxRenderer {
         }
         String p = prompt == null ? "" : prompt;
         int[] pixels = Pattern.draw(p, seed, width, height);
+        Caption.draw(pixels, width, height, java.util.List.of(p, "seed " + seed + "  " + width + "x" + height));
         String note = "seed=" + seed + "\nprompt=" + (p.length() > MAX_PROMPT_IN_METADATA ? p.substring(0, MAX_PROMPT_IN_METADATA) : p);
         return switch (f) {
             case "png" -> PngWriter.write(pixels, width, height, MARKER, note);

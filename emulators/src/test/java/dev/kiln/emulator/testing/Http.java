@@ -65,6 +65,32 @@ public final class Http {
         return send(HttpRequest.newBuilder(uri(path)).DELETE().build());
     }
 
+    public Answer get(String path, Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
+        headers.forEach(b::header);
+        return send(b.build());
+    }
+
+    public Answer delete(String path, Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).DELETE();
+        headers.forEach(b::header);
+        return send(b.build());
+    }
+
+    /** Whether anything answers at the base URL. */
+    public boolean reachable() {
+        try {
+            client.send(HttpRequest.newBuilder(uri("/")).timeout(java.time.Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     public Answer send(HttpRequest req) {
         try {
             HttpResponse<byte[]> r = client.send(req, HttpResponse.BodyHandlers.ofByteArray());

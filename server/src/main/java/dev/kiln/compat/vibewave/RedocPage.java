@@ -9,8 +9,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * {@code /redoc}, as FastAPI serves it beside {@code /docs}: ReDoc rendering Kiln's OpenAPI
  * document ({@code /openapi.json}, every API including the seed ones). The page loads ReDoc's
- * standalone bundle in the browser (github.com/Redocly/redoc, "Deployment: HTML element"); nothing
- * is added to the build.
+ * standalone bundle (github.com/Redocly/redoc, "Deployment: HTML element"), vendored from npm's
+ * redoc 2.5.0 under static/ui/vendor (MIT, its licence beside it) so the page works offline.
  */
 @Hidden
 @RestController
@@ -29,7 +29,7 @@ class RedocPage {
               <redoc spec-url="/openapi.json"></redoc>
               <noscript>ReDoc needs JavaScript; the OpenAPI document itself is at <a href="/openapi.json">/openapi.json</a>,
                 and the interactive reference at <a href="/docs">/docs</a>.</noscript>
-              <script src="https://cdn.redoc.ly/redoc/v2.5.0/bundles/redoc.standalone.js"></script>
+              <script src="/ui/vendor/redoc.standalone.js"></script>
             </body>
             </html>
             """;

@@ -51,7 +51,17 @@ final class ReplicateResults {
         List<OutputRef> refs = new ArrayList<>();
         collect(p.path("output"), p.path("id").asString("output"), refs);
         if (refs.isEmpty()) return new RemoteStatus.Failed("replicate_no_outputs", "prediction succeeded without file outputs", false);
-        return new RemoteStatus.Succeeded(refs);
+        return new RemoteStatus.Succeeded(refs, predictTime(p.path("metrics")));
+    }
+
+    /**
+     * {@code metrics.predict_time}: the seconds the model itself ran (Replicate's prediction
+     * object, https://replicate.com/docs/reference/http#predictions.get), or null when absent.
+     */
+    static java.time.Duration predictTime(JsonNode metrics) {
+        JsonNode t = metrics == null ? null : metrics.get("predict_time");
+        if (t == null || !t.isNumber() || !(t.asDouble() >= 0) || t.asDouble() > 86_400 * 30) return null;
+        return java.time.Duration.ofNanos(Math.round(t.asDouble() * 1e9));
     }
 
     /** Every URL or data URI in the output: a string, an array of them, or an object holding them. */

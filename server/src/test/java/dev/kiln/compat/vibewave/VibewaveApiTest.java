@@ -260,6 +260,10 @@ class VibewaveApiTest extends KilnIntegrationTest {
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.header("Content-Type")).startsWith("text/html");
         assertThat(page.text()).contains("<redoc spec-url=\"/openapi.json\">");
+        // The bundle is served by Kiln itself: the page needs no network.
+        Http.Answer bundle = http.get("/ui/vendor/redoc.standalone.js");
+        assertThat(bundle.status()).isEqualTo(200);
+        assertThat(bundle.text()).contains("Redoc");
         JsonNode doc = http.get("/openapi.json").json();
         assertThat(doc.get("paths").has("/api/qwen/generate")).isTrue();
         assertThat(doc.get("paths").has("/api/runpod/workflows/queue/status")).isTrue();

@@ -22,6 +22,18 @@ class ReplicateResultsTest {
     }
 
     @Test
+    void aSucceededPredictionCarriesItsPredictTime() {
+        JsonNode p = Json.parse("{\"id\":\"p1\",\"status\":\"succeeded\",\"output\":[\"https://replicate.delivery/a.png\"],"
+                + "\"metrics\":{\"predict_time\":5.23,\"total_time\":6.1}}");
+        var s = (dev.kiln.provider.RemoteStatus.Succeeded) ReplicateResults.status(p);
+        assertThat(s.runTime()).isEqualTo(java.time.Duration.ofMillis(5230));
+        JsonNode without = Json.parse("{\"id\":\"p2\",\"status\":\"succeeded\",\"output\":\"https://replicate.delivery/b.png\"}");
+        assertThat(((dev.kiln.provider.RemoteStatus.Succeeded) ReplicateResults.status(without)).runTime()).isNull();
+        JsonNode bad = Json.parse("{\"id\":\"p3\",\"status\":\"succeeded\",\"output\":\"https://x/c.png\",\"metrics\":{\"predict_time\":\"soon\"}}");
+        assertThat(((dev.kiln.provider.RemoteStatus.Succeeded) ReplicateResults.status(bad)).runTime()).isNull();
+    }
+
+    @Test
     void inputsCompareByValueImagesMatchAnyUrlAndAMissingImageCannotBeTold() {
         JsonNode w = wanted("{\"prompt\":\"p\",\"scale\":2,\"image\":\"x\"}", "image");
         assertThat(ReplicateResults.compare(w, Json.parse("{\"prompt\":\"p\",\"scale\":2.0,\"image\":\"https://u/1.png\",\"extra\":1}")))
