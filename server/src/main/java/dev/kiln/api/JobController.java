@@ -74,7 +74,7 @@ class JobController {
         List<Job> page = jobs.list(caller, new JobStore.Filter(null, st, model, run), Cursor.decode(cursor), n + 1);
         boolean more = page.size() > n;
         List<Job> items = more ? page.subList(0, n) : page;
-        return new Page<>(views.jobs(items, false), more ? Cursor.encode(items.getLast().id()) : null);
+        return new Page<>(views.jobs(items, true), more ? Cursor.encode(items.getLast().id()) : null);
     }
 
     @Operation(summary = "Cancel a job", description = "A terminal job is returned unchanged.")

@@ -56,8 +56,8 @@ class OpenApiSecurity implements OpenApiCustomizer {
         ERRORS.put("413", "The body is larger than allowed (too_large)");
         ERRORS.put("415", "The Content-Type is not accepted here (unsupported_media_type)");
         ERRORS.put("422", "A field is invalid; errors lists each (validation_failed)");
-        ERRORS.put("429", "Too many attempts; see Retry-After (rate_limited)");
-        ERRORS.put("503", "The queue is full; see Retry-After and user_action (queue_overloaded)");
+        ERRORS.put("429", "Too many attempts or submissions; see Retry-After (rate_limited)");
+        ERRORS.put("503", "The model's lane is full or backed up; nothing was created; see Retry-After and user_action (queue_overloaded)");
     }
 
     @Override
@@ -111,7 +111,7 @@ class OpenApiSecurity implements OpenApiCustomizer {
         if (body) codes.addAll(List.of("400", "413", "415"));
         if (body || (op.getParameters() != null && !op.getParameters().isEmpty())) codes.add("422");
         if (path.equals("/v1/jobs") || path.equals("/v1/runs")) {
-            if (method == PathItem.HttpMethod.POST) codes.addAll(List.of("402", "409", "503"));
+            if (method == PathItem.HttpMethod.POST) codes.addAll(List.of("402", "409", "429", "503"));
         }
         if (path.startsWith("/v1/auth/login") || path.startsWith("/v1/auth/telegram")) codes.addAll(List.of("409", "429"));
         if (path.startsWith("/v1/api-keys") || path.equals("/v1/admin/session") || path.equals("/v1/admin/users")) codes.add("409");

@@ -37,7 +37,7 @@ class Views {
                    Integer queuePosition, String prompt, String negativePrompt, JsonNode params, JsonNode inputs,
                    JsonNode gridCell, int attempts, String remoteId, List<OutputView> outputs, ErrorView error,
                    BigDecimal cost, Integer etaSeconds, Instant createdAt, Instant startedAt, Instant finishedAt,
-                   Instant deadlineAt, String origin) {}
+                   Instant deadlineAt, String origin, String lane) {}
 
     record RunView(String id, String model, String mode, String status, int total, Map<String, Integer> counts,
                    List<JobView> jobs, BigDecimal cost, Instant createdAt, Instant finishedAt, double elapsedSeconds,
@@ -47,12 +47,16 @@ class Views {
         return jobs(List.of(j), true).getFirst();
     }
 
-    /** Views of many jobs; the queue position is computed only when asked (one count per queued job). */
+    /**
+     * Views of many jobs. A queued job's position in its lane's fair order is computed only when
+     * asked, in one query per lane for the whole list.
+     */
     List<JobView> jobs(List<Job> list, boolean withQueuePosition) {
         List<String> done = list.stream().filter(j -> j.status() == JobStatus.SUCCEEDED).map(Job::id).toList();
         Map<String, List<Asset>> outputs = done.isEmpty() ? Map.of() : assets.outputsOf(done);
+        Map<String, Integer> positions = withQueuePosition ? jobs.queuePositions(list) : Map.of();
         return list.stream().map(j -> view(j, outputs.getOrDefault(j.id(), List.of()),
-                withQueuePosition ? jobs.queuePosition(j) : j.queuePosition())).toList();
+                withQueuePosition ? positions.get(j.id()) : j.queuePosition())).toList();
     }
 
     private static JobView view(Job j, List<Asset> outs, Integer queuePosition) {
@@ -63,7 +67,7 @@ class Views {
         return new JobView(j.id(), j.runId(), j.model(), j.mode(), j.provider(), j.status().wire(), j.progress(),
                 j.status().terminal() ? null : queuePosition, j.prompt(), j.negativePrompt(), j.params(), j.inputs(), j.gridCell(),
                 j.attempt(), j.remoteId(), outputs, error, j.cost(), j.etaSeconds(), j.createdAt(), j.startedAt(),
-                j.finishedAt(), j.deadlineAt(), j.origin());
+                j.finishedAt(), j.deadlineAt(), j.origin(), j.lane());
     }
 
     RunView run(Run r, boolean withJobs) {
@@ -72,7 +76,7 @@ class Views {
         s.counts().forEach((k, v) -> counts.put(k.wire(), v));
         List<Job> list = withJobs ? runs.jobsOf(r) : List.of();
         BigDecimal cost = withJobs ? list.stream().map(Job::cost).reduce(BigDecimal.ZERO, BigDecimal::add) : null;
-        return new RunView(r.id(), r.model(), r.mode(), s.status(), s.total(), counts, withJobs ? jobs(list, false) : null,
+        return new RunView(r.id(), r.model(), r.mode(), s.status(), s.total(), counts, withJobs ? jobs(list, true) : null,
                 cost, r.createdAt(), s.finishedAt(), s.elapsedSeconds(), r.origin());
     }
 }

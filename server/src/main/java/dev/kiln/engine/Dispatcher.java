@@ -14,6 +14,7 @@ import dev.kiln.job.JobStatus;
 import dev.kiln.job.JobStore;
 import dev.kiln.job.Phase;
 import dev.kiln.job.SubmitState;
+import dev.kiln.lane.Lanes;
 import dev.kiln.support.Json;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,10 +31,12 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Moves queued jobs to running: in one short transaction it locks due queued jobs (highest
- * priority first, {@code FOR UPDATE SKIP LOCKED}), takes a concurrency slot and a rate token of
- * the least loaded ready account of each job's binding, and records the intent to submit. The
- * provider is called after the commit, by a {@link JobRunner}.
+ * Moves queued jobs to running: in one short transaction it locks due queued jobs in fair order
+ * (inside each lane users take turns, then priority, then age: {@code JobStore#lockDispatchable},
+ * {@code FOR UPDATE SKIP LOCKED}), leaves queued the jobs of users at their cap of running jobs
+ * ({@code KILN_USER_MAX_RUNNING}), takes a concurrency slot and a rate token of the least loaded
+ * ready account of each job's binding, and records the intent to submit. The provider is called
+ * after the commit, by a {@link JobRunner}.
  */
 @Component
 class Dispatcher {
@@ -50,9 +53,10 @@ class Dispatcher {
     private final Instance instance;
     private final TransactionTemplate tx;
     private final Eligibility eligibility;
+    private final Lanes lanes;
 
     Dispatcher(JobStore store, JobStateMachine machine, AccountStore accounts, AccountPool pool, Catalog catalog,
-               KilnProperties props, Clock clock, Instance instance, TransactionTemplate tx, Eligibility eligibility) {
+               KilnProperties props, Clock clock, Instance instance, TransactionTemplate tx, Eligibility eligibility, Lanes lanes) {
         this.store = store;
         this.machine = machine;
         this.accounts = accounts;
@@ -63,6 +67,7 @@ class Dispatcher {
         this.instance = instance;
         this.tx = tx;
         this.eligibility = eligibility;
+        this.lanes = lanes;
     }
 
     /** The result of one dispatch round: jobs to drive, and when it is worth trying again. */
@@ -75,11 +80,17 @@ class Dispatcher {
         List<Job> out = new ArrayList<>();
         tx.executeWithoutResult(s -> {
             Instant now = clock.instant();
-            List<Job> jobs = store.lockDispatchable(now, limit);
+            int cap = lanes.userMaxRunning();
+            List<Job> jobs = store.lockDispatchable(now, limit, cap);
             if (jobs.isEmpty()) return;
+            // The query left out users already at their cap; this counts what the round adds.
+            Map<String, Integer> running = cap > 0
+                    ? new java.util.HashMap<>(store.runningByOwner(jobs.stream().map(Job::ownerId).collect(java.util.stream.Collectors.toSet())))
+                    : Map.of();
             AccountPool.Cycle cycle = pool.cycle();
             Set<String> busyProviders = new HashSet<>();
             for (Job j : jobs) {
+                if (cap > 0 && running.getOrDefault(j.ownerId(), 0) >= cap) continue; // stays queued; never fails for it
                 Model m = catalog.find(j.model()).orElse(null);
                 if (m == null) {
                     machine.apply(j, JobChange.to(JobStatus.FAILED, Phase.DONE, "model removed")
@@ -100,6 +111,7 @@ class Dispatcher {
                     continue;
                 }
                 Instant until = now.plus(props.lease());
+                if (cap > 0) running.merge(j.ownerId(), 1, Integer::sum);
                 out.add(machine.apply(j, JobChange.to(JobStatus.RUNNING, Phase.SUBMIT,
                                 "dispatched to " + p.provider + " (" + p.account.label() + ")")
                         .account(p.provider, p.binding, p.account.id()).attempt(j.attempt() + 1)

@@ -14,6 +14,8 @@ import tools.jackson.databind.JsonNode;
  * @param webhookTokenDigest the SHA-256 of the job's webhook token ({@link WebhookTokens}); never the token
  * @param deleted deleted by its owner; hidden, and purged once nothing is left to do
  * @param origin the API that created the job: {@code v1}, or a seed façade's id ({@code 000}…)
+ * @param lane the lane it waits in ({@code dev.kiln.lane.Lanes}): set at submission, and again at
+ *     start-up for an unfinished job whose model the configuration moved to another lane
  */
 public record Job(
         String id, String runId, Integer runIndex, String ownerId, String model, String mode,
@@ -25,7 +27,8 @@ public record Job(
         String errorCode, String errorMessage, BigDecimal cost, Integer etaSeconds,
         String webhookTokenDigest, JsonNode callback, int polls,
         Instant nextAt, Instant deadlineAt, String leaseOwner, Instant leaseUntil, int version,
-        Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted, String origin) {
+        Instant createdAt, Instant startedAt, Instant finishedAt, Instant updatedAt, boolean deleted, String origin,
+        String lane) {
 
     /** The key of {@link #remote} under which the provider's own run time is kept. */
     public static final String PROVIDER_RUN_MS = "provider_run_ms";

@@ -11,6 +11,9 @@ import dev.kiln.catalog.ParamResolver;
 import dev.kiln.catalog.Rules;
 import dev.kiln.config.KilnProperties;
 import dev.kiln.credit.Ledger;
+import dev.kiln.lane.Lane;
+import dev.kiln.lane.Lanes;
+import dev.kiln.lane.SubmissionLimiter;
 import dev.kiln.support.ErrorCode;
 import dev.kiln.support.FieldError;
 import dev.kiln.support.Ids;
@@ -44,8 +47,6 @@ import tools.jackson.databind.node.ObjectNode;
 public class JobService {
     /** Attempts per job: the first submission plus retries after transient failures. */
     static final int MAX_ATTEMPTS = 3;
-    /** Queued jobs beyond which new work is refused with 503 (a simple global lane). */
-    static final int MAX_QUEUED = 100_000;
 
     private final Catalog catalog;
     private final AssetService assets;
@@ -60,10 +61,12 @@ public class JobService {
     private final Outbox outbox;
     private final TransactionTemplate tx;
     private final Eligibility eligibility;
+    private final Lanes lanes;
+    private final SubmissionLimiter limiter;
 
     JobService(Catalog catalog, AssetService assets, JobStore store, JobStateMachine machine, AccountPool pool,
                KilnProperties props, Clock clock, ApplicationEventPublisher events, Ledger ledger, WebhookTokens tokens,
-               Outbox outbox, TransactionTemplate tx, Eligibility eligibility) {
+               Outbox outbox, TransactionTemplate tx, Eligibility eligibility, Lanes lanes, SubmissionLimiter limiter) {
         this.catalog = catalog;
         this.assets = assets;
         this.store = store;
@@ -77,6 +80,14 @@ public class JobService {
         this.outbox = outbox;
         this.tx = tx;
         this.eligibility = eligibility;
+        this.lanes = lanes;
+        this.limiter = limiter;
+    }
+
+    /** At start-up: unfinished jobs whose model the configuration moved to another lane wait in that lane now. */
+    @jakarta.annotation.PostConstruct
+    void relane() {
+        for (Model m : catalog.all()) store.relane(m.id(), lanes.of(m).name());
     }
 
     /** A validated request expanded into the jobs to insert, and who pays for them. */
@@ -119,10 +130,13 @@ public class JobService {
     }
 
     /**
-     * Validates a job ({@code run=false}) or run request completely — schema, catalogue, input
-     * images (fetched and stored), size limits, admission. Errors name the {@code /v1} fields.
+     * Validates a job ({@code run=false}) or run request completely — the caller's submission
+     * rate, schema, catalogue, size limits, the lane's limits (before any input image is fetched,
+     * so a refused request stores nothing), input images (fetched and stored). Errors name the
+     * {@code /v1} fields.
      *
-     * @throws KilnException 422 listing every bad field, or 503 when the queue is full
+     * @throws KilnException 429 past the caller's submissions per minute, 422 listing every bad
+     *     field, or 503 when the model's lane is over its depth or wait
      */
     public Checked check(Caller caller, GenerationRequest request, boolean run) {
         List<FieldError> errors = new ArrayList<>();
@@ -130,6 +144,7 @@ public class JobService {
     }
 
     private Checked check(Caller caller, JobRequest req, List<FieldError> errors) {
+        limiter.take(caller);
         if (req == null) throw KilnException.validation(errors);
         if (errors.isEmpty()) {
             long n = req.jobCount();
@@ -148,6 +163,8 @@ public class JobService {
             String refusal = assets.refusalForCallback(req.callback().get("url").asString());
             if (refusal != null) errors.add(new FieldError("webhook.url", refusal));
         }
+        // A first look at the lane (insert() decides, under the lane's lock), before anything is stored.
+        if (errors.isEmpty()) admit(lanes.of(req.model()), req.jobCount());
         // Image content is checked last, and only when all else is right, so that a bad request
         // costs no downloads; what was stored for a request that fails is removed again.
         // No room for outputs (KILN_STORAGE_QUOTA): 507 now rather than jobs that cannot store what they make.
@@ -165,7 +182,6 @@ public class JobService {
             discard(req, inputs);
             throw KilnException.validation(errors);
         }
-        admit(req.jobCount());
         return new Checked(req, inputIds, inputs);
     }
 
@@ -177,13 +193,20 @@ public class JobService {
     }
 
     /**
-     * Reserves the jobs' credits and inserts them, in the caller's transaction, and wakes the
-     * dispatcher at commit.
+     * Checks the lane's limits again under its lock, reserves the jobs' credits and inserts them, in
+     * the caller's transaction, and wakes the dispatcher at commit.
      *
-     * @throws KilnException 402 when a metered caller's balance does not cover them (then nothing is written)
+     * @throws KilnException 503 when the lane is over its depth or wait, or 402 when a metered
+     *     caller's balance does not cover them (either way nothing is written)
      */
     @Transactional
     public List<Job> insert(Plan plan) {
+        if (!plan.jobs().isEmpty()) {
+            String lane = plan.jobs().getFirst().lane();
+            // Submissions to one lane pass here one at a time, so two cannot both fit under its depth.
+            store.lockLane(lane, plan.jobs().size());
+            admit(lanes.named(lane).orElse(lanes.of(plan.request().model())), plan.jobs().size());
+        }
         if (plan.payer().metered()) {
             ledger.reserve(plan.payer().userId(),
                     plan.jobs().stream().map(j -> new Ledger.Hold(j.id(), j.cost())).toList(), plan.payer().mayOverdraw());
@@ -195,12 +218,49 @@ public class JobService {
                 : List.of();
     }
 
-    private void admit(long adding) {
-        int queued = store.queuedCount();
-        if (queued + adding > MAX_QUEUED) {
-            throw new KilnException(ErrorCode.QUEUE_OVERLOADED, "the queue holds " + queued + " jobs; accepting " + adding
-                    + " more would pass its limit of " + MAX_QUEUED, List.of(), Duration.ofSeconds(30), "Retry later.");
+    /**
+     * Refuses with 503 {@code queue_overloaded} when {@code adding} more jobs would pass the lane's
+     * depth, or when its oldest queued job has waited longer than the lane allows.
+     */
+    private void admit(Lane lane, long adding) {
+        if (!lane.limitsDepth() && !lane.limitsWait()) return;
+        JobStore.LaneQueue q = store.laneQueue(lane.name());
+        if (lane.limitsDepth() && q.queued() + adding > lane.maxDepth()) {
+            Duration retry = retryAfter(lane, q.queued() + adding - lane.maxDepth());
+            if (adding > lane.maxDepth()) {
+                throw overloaded("the " + lane.name() + " lane holds at most " + lane.maxDepth() + " queued jobs and this submission has "
+                        + adding, retry, "Submit at most " + lane.maxDepth() + " jobs at a time for this model: split the run into smaller ones.");
+            }
+            throw overloaded("the " + lane.name() + " lane is full: " + q.queued() + " jobs are queued and it holds at most "
+                    + lane.maxDepth() + ", so " + adding + " more do not fit", retry,
+                    "Retry in about " + retry.toSeconds() + " s, when the queue has room, or submit fewer jobs at once.");
         }
+        if (lane.limitsWait() && q.oldestQueuedAt() != null) {
+            Duration waited = Duration.between(q.oldestQueuedAt(), clock.instant());
+            if (waited.compareTo(lane.maxWait()) > 0) {
+                Duration retry = retryAfter(lane, 1);
+                throw overloaded("the " + lane.name() + " lane is backed up: its oldest queued job has waited " + waited.toSeconds()
+                        + " s, longer than the " + Math.max(1, lane.maxWait().toSeconds()) + " s it allows", retry,
+                        "Retry in about " + retry.toSeconds() + " s, when the queue is moving again.");
+            }
+        }
+    }
+
+    private static KilnException overloaded(String detail, Duration retryAfter, String userAction) {
+        return new KilnException(ErrorCode.QUEUE_OVERLOADED, detail, List.of(), retryAfter, userAction);
+    }
+
+    /**
+     * An estimate of when the lane has room again: the time its running jobs take (their mean
+     * estimated duration) to free as many places as are missing; without running jobs, the lane's
+     * wait limit (or 30 s). Between 1 s and 10 minutes.
+     */
+    private Duration retryAfter(Lane lane, long missing) {
+        JobStore.LaneWork w = store.laneWork(lane.name());
+        long seconds = w.running() == 0 || w.meanEtaSeconds() == null
+                ? (lane.limitsWait() ? lane.maxWait().toSeconds() : 30)
+                : (long) Math.ceil(Math.max(1, missing) * Math.max(1.0, w.meanEtaSeconds()) / w.running());
+        return Duration.ofSeconds(Math.clamp(seconds, 1, 600));
     }
 
     /** The jobs of a checked request, one per variant, in order (their index in the run, if any). */
@@ -212,6 +272,7 @@ public class JobService {
         String inputs = Json.write(checked.inputIds());
         ObjectNode callback = req.callback() == null ? null : (ObjectNode) req.callback();
         List<JobStore.NewJob> jobs = new ArrayList<>(variants.size());
+        String lane = lanes.of(m).name();
         int index = 0;
         for (Variant v : variants) {
             Map<String, Object> params = new LinkedHashMap<>(v.params());
@@ -227,7 +288,7 @@ public class JobService {
                     req.mode(), req.priority(), v.prompt(), req.negativePrompt(), Json.write(params), inputs,
                     v.cell().isEmpty() ? null : Json.write(v.cell()), MAX_ATTEMPTS, cost, eta, tokens.digestForJob(id),
                     callback == null ? null : Json.write(callback), now.plus(timeout), now,
-                    notes.isEmpty() ? null : String.join("; ", notes), req.origin()));
+                    notes.isEmpty() ? null : String.join("; ", notes), req.origin(), lane));
             index++;
         }
         List<FieldError> unrunnable = unrunnable(req, variants);
@@ -375,10 +436,19 @@ public class JobService {
         return store.countByOrigin(origin, caller.isAdmin() ? null : caller.id(), model);
     }
 
-    /** Where a queued job stands in the queue (0 = next), else its provider-reported position. */
+    /**
+     * Where a queued job stands in its lane, in the dispatcher's fair order (0 = next); else the
+     * position its provider reported, if any.
+     */
     public Integer queuePosition(Job j) {
-        if (j.status() == JobStatus.QUEUED) return store.queuePosition(j);
-        return j.queuePosition();
+        return queuePositions(List.of(j)).get(j.id());
+    }
+
+    /** {@link #queuePosition} of many jobs, in one query per lane and 500 jobs. */
+    public Map<String, Integer> queuePositions(List<Job> list) {
+        Map<String, Integer> out = new java.util.HashMap<>(store.queuePositions(list));
+        for (Job j : list) if (!out.containsKey(j.id()) && j.status() != JobStatus.QUEUED && j.queuePosition() != null) out.put(j.id(), j.queuePosition());
+        return out;
     }
 
     public List<JobStore.HistoryEntry> history(Job j) {

@@ -55,6 +55,8 @@ public class JobStateMachine {
         if (statusChanged) cols.put("status", to.wire());
         if (phase != job.phase()) cols.put("phase", phase.wire());
         if (to == JobStatus.RUNNING && job.startedAt() == null) cols.putIfAbsent("started_at", now);
+        // The lane's wait is the age of its oldest queued job, counted from when it (last) joined the queue.
+        if (statusChanged && to == JobStatus.QUEUED) cols.put("queued_at", now);
         if (statusChanged && to.terminal()) {
             cols.put("finished_at", now);
             if (to == JobStatus.SUCCEEDED) cols.put("progress", 1.0);

@@ -28,6 +28,8 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class JobStore {
     private static final RowMapper<Job> MAPPER = JobStore::map;
+    /** The lane of a job inserted without one (the column's default, as {@code dev.kiln.lane.Lanes#DEFAULT}). */
+    static final String DEFAULT_LANE = "default";
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
     private final Dialect dialect;
@@ -44,19 +46,20 @@ public class JobStore {
      * @param note what Kiln changed in the request to fit the model (recorded in the job's first
      *     history entry), or null
      * @param origin the API that created the job ({@code v1} or a seed façade's id)
+     * @param lane the lane the job waits in
      */
     public record NewJob(
             String id, String runId, Integer runIndex, String ownerId, String model, String mode, int priority,
             String prompt, String negativePrompt, String params, String inputs, String gridCell,
             int maxAttempts, java.math.BigDecimal cost, Integer etaSeconds, String webhookTokenDigest, String callback,
-            Instant deadlineAt, Instant createdAt, String note, String origin) {}
+            Instant deadlineAt, Instant createdAt, String note, String origin, String lane) {}
 
     public void insertAll(List<NewJob> jobs) {
         template.batchUpdate("""
                 INSERT INTO jobs (id, run_id, run_index, owner_id, model, mode, status, phase, priority, prompt, negative_prompt,
                   params, inputs, grid_cell, max_attempts, cost, eta_seconds, webhook_token, callback, next_at, deadline_at,
-                  created_at, updated_at, origin)
-                VALUES (?, ?, ?, ?, ?, ?, 'queued', 'dispatch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                  created_at, updated_at, origin, lane, queued_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued', 'dispatch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 jobs, 500, (ps, j) -> {
                     int i = 1;
                     ps.setString(i++, j.id());
@@ -81,6 +84,8 @@ public class JobStore {
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setObject(i++, ts(j.createdAt()));
                     ps.setString(i++, j.origin() == null ? GenerationRequest.V1 : j.origin());
+                    ps.setString(i++, j.lane() == null ? DEFAULT_LANE : j.lane());
+                    ps.setObject(i++, ts(j.createdAt()));
                 });
         template.batchUpdate("INSERT INTO job_history (job_id, at, from_status, to_status, phase, reason) VALUES (?, ?, NULL, 'queued', 'dispatch', ?)",
                 jobs, 500, (ps, j) -> {
@@ -257,47 +262,181 @@ public class JobStore {
         return new RunTally(counts, last[0]);
     }
 
-    /** How many queued jobs go before this one (0 = next). */
+    /**
+     * The queued jobs matching {@code queued} (due, say) with their turn: each job's rank among its
+     * owner's jobs of the same lane, counting first the jobs that owner has running there (matching
+     * {@code running}), then its queued ones by priority and age. Served in order of turn, then
+     * priority, then age, users take turns inside a lane: a user with nothing running goes before
+     * the second job of a user with one running, whatever the size of that user's backlog.
+     *
+     * <p>Running and queued jobs are numbered in one window over a {@code UNION ALL} of two index
+     * ranges ({@code jobs_fair}, {@code jobs_status}) rather than joined to a count: with a join,
+     * a planner that believes the queue is empty (statistics older than a burst of submissions)
+     * chose a nested loop that numbered the queue once per queued job (7 s for 1,000 jobs).
+     */
+    private static String ranked(String queued, String running) {
+        return "SELECT id, lane, priority, turn FROM (SELECT id, lane, priority, queued,"
+                + " ROW_NUMBER() OVER (PARTITION BY lane, owner_id ORDER BY queued, priority DESC, id) AS turn FROM ("
+                + "SELECT id, lane, owner_id, priority, 1 AS queued FROM jobs WHERE phase = 'dispatch' AND " + queued
+                + " UNION ALL SELECT id, lane, owner_id, 0 AS priority, 0 AS queued FROM jobs WHERE status = 'running' AND " + running
+                + ") u) r WHERE queued = 1";
+    }
+
+    /** The fair order of {@link #ranked}. */
+    private static final String FAIR_ORDER = "turn, priority DESC, id";
+
+    /** How many queued jobs of its lane go before this one in the dispatcher's order (0 = next). */
     public int queuePosition(Job job) {
-        return jdbc.sql("""
-                SELECT COUNT(*) FROM jobs WHERE phase = 'dispatch' AND status = 'queued'
-                  AND (priority > ? OR (priority = ? AND id < ?))""")
-                .params(job.priority(), job.priority(), job.id()).query(Integer.class).single();
+        return queuePositions(List.of(job)).getOrDefault(job.id(), 0);
+    }
+
+    /**
+     * Where each of these queued jobs stands in its lane, in the dispatcher's fair order (0 = next);
+     * jobs not queued are left out. One query per 500 jobs.
+     */
+    public Map<String, Integer> queuePositions(java.util.Collection<Job> jobs) {
+        List<Job> queued = jobs.stream().filter(j -> j.status() == JobStatus.QUEUED && j.phase() == Phase.DISPATCH).toList();
+        Map<String, Integer> out = new java.util.HashMap<>();
+        for (int from = 0; from < queued.size(); from += 500) {
+            List<Job> chunk = queued.subList(from, Math.min(queued.size(), from + 500));
+            List<String> lanes = chunk.stream().map(Job::lane).distinct().toList();
+            jdbc.sql("SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY lane ORDER BY " + FAIR_ORDER
+                            + ") - 1 AS pos FROM (" + ranked("lane IN (:lanes)", "lane IN (:lanes)") + ") k) x WHERE id IN (:ids)")
+                    .param("lanes", lanes).param("ids", chunk.stream().map(Job::id).toList())
+                    .query((ResultSet rs) -> {
+                        out.put(rs.getString("id"), rs.getInt("pos"));
+                    });
+        }
+        return out;
     }
 
     public int queuedCount() {
         return jdbc.sql("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").query(Integer.class).single();
     }
 
-    public Optional<Instant> oldestQueuedCreatedAt() {
-        return jdbc.sql("SELECT MIN(created_at) AS t FROM jobs WHERE status = 'queued'")
-                .query((rs, n) -> instant(rs, "t")).optional();
+    /** A lane's queue: how many jobs wait in it and since when the oldest has waited (null when none). */
+    public record LaneQueue(int queued, Instant oldestQueuedAt) {}
+
+    /** The queue of one lane (an index range of {@code jobs_lane_queue}). */
+    public LaneQueue laneQueue(String lane) {
+        return jdbc.sql("SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM jobs WHERE lane = ? AND status = 'queued'")
+                .param(lane).query((rs, n) -> new LaneQueue(rs.getInt("n"), instant(rs, "oldest"))).single();
+    }
+
+    /** What runs in a lane: how many jobs, and their mean estimated seconds (null when none). */
+    public record LaneWork(int running, Double meanEtaSeconds) {}
+
+    public LaneWork laneWork(String lane) {
+        return jdbc.sql("SELECT COUNT(*) AS n, AVG(eta_seconds) AS eta FROM jobs WHERE lane = ? AND status = 'running'")
+                .param(lane).query((rs, n) -> {
+                    double eta = rs.getDouble("eta");
+                    return new LaneWork(rs.getInt("n"), rs.wasNull() ? null : eta);
+                }).single();
+    }
+
+    /** Every lane's load, for the admin view: queued, running, the oldest queued job's entry time. */
+    public record LaneLoad(int queued, int running, Instant oldestQueuedAt) {}
+
+    public Map<String, LaneLoad> laneLoads() {
+        Map<String, LaneLoad> out = new java.util.TreeMap<>();
+        jdbc.sql("SELECT lane, status, COUNT(*) AS n, MIN(queued_at) AS oldest FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane, status")
+                .query((ResultSet rs) -> {
+                    LaneLoad was = out.getOrDefault(rs.getString("lane"), new LaneLoad(0, 0, null));
+                    out.put(rs.getString("lane"), rs.getString("status").equals("queued")
+                            ? new LaneLoad(rs.getInt("n"), was.running(), instant(rs, "oldest"))
+                            : new LaneLoad(was.queued(), rs.getInt("n"), was.oldestQueuedAt()));
+                });
+        return out;
     }
 
     /**
-     * Locks up to {@code limit} queued jobs that are due, highest priority first, skipping rows
-     * another claimer holds. Must run inside a short transaction.
+     * Takes a lane's admission lock for the rest of the transaction (its row in
+     * {@code lane_admissions}, made on first use) and counts {@code adding} jobs as admitted, so
+     * that submissions to one lane check its limits one after the other.
      */
-    public List<Job> lockDispatchable(Instant now, int limit) {
-        if (dialect == Dialect.POSTGRES) {
-            return jdbc.sql("""
-                    SELECT * FROM jobs WHERE phase = 'dispatch' AND next_at <= ?
-                    ORDER BY priority DESC, id LIMIT ? FOR UPDATE SKIP LOCKED""")
-                    .params(ts(now), limit).query(MAPPER).list();
+    public void lockLane(String lane, int adding) {
+        if (jdbc.sql("UPDATE lane_admissions SET admitted = admitted + ? WHERE lane = ?").params(adding, lane).update() == 1) return;
+        try {
+            jdbc.sql("INSERT INTO lane_admissions (lane, admitted) VALUES (?, 0)").param(lane).update();
+        } catch (org.springframework.dao.DuplicateKeyException raced) {
+            // Another submission made the row first; its lock is what we wait for next.
         }
-        // H2 locks every row that matches FOR UPDATE before it applies the LIMIT: with a long queue
-        // each round would lock (and write) the whole queue. So pick the ids first, in index order
-        // (the hint and the leading "phase" make H2 read them sorted), then lock only those,
-        // checking again that they are still queued and due.
-        List<String> ids = jdbc.sql("""
-                SELECT id FROM jobs USE INDEX (jobs_dispatch) WHERE phase = 'dispatch' AND next_at <= ?
-                ORDER BY phase, priority DESC, id LIMIT ?""")
-                .params(ts(now), limit).query(String.class).list();
+        jdbc.sql("UPDATE lane_admissions SET admitted = admitted + ? WHERE lane = ?").params(adding, lane).update();
+    }
+
+    /** Jobs each lane admitted since its row was made. */
+    public Map<String, Long> laneAdmissions() {
+        return jdbc.sql("SELECT lane, admitted FROM lane_admissions")
+                .query((rs, n) -> Map.entry(rs.getString("lane"), rs.getLong("admitted"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    /**
+     * Puts the unfinished jobs of a model in this lane (at start-up, when the configuration moved
+     * the model); returns how many moved.
+     */
+    public int relane(String model, String lane) {
+        return jdbc.sql("UPDATE jobs SET lane = ? WHERE status IN ('queued', 'running') AND model = ? AND lane <> ?")
+                .params(lane, model, lane).update();
+    }
+
+    /** Jobs running per owner, for these owners. */
+    public Map<String, Integer> runningByOwner(java.util.Collection<String> owners) {
+        if (owners.isEmpty()) return Map.of();
+        return jdbc.sql("SELECT owner_id, COUNT(*) AS n FROM jobs WHERE status = 'running' AND owner_id IN (:owners) GROUP BY owner_id")
+                .param("owners", List.copyOf(owners))
+                .query((rs, n) -> Map.entry(rs.getString("owner_id"), rs.getInt("n"))).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    /** {@link #lockDispatchable(Instant, int, int)} with no per-user cap. */
+    public List<Job> lockDispatchable(Instant now, int limit) {
+        return lockDispatchable(now, limit, 0);
+    }
+
+    /**
+     * Locks up to {@code limit} queued jobs that are due, in fair order ({@link #ranked}: users
+     * take turns inside each lane, then priority, then age), skipping rows another claimer holds
+     * and the jobs of users who already have {@code userCap} jobs running (0 = no cap; the caller
+     * still counts the jobs it takes). Must run inside a short transaction.
+     */
+    public List<Job> lockDispatchable(Instant now, int limit, int userCap) {
+        String due = "next_at <= :now" + (userCap > 0
+                ? " AND owner_id NOT IN (SELECT owner_id FROM jobs WHERE status = 'running' GROUP BY owner_id HAVING COUNT(*) >= :cap)"
+                : "");
+        // The ranking cannot lock (FOR UPDATE is not allowed next to a window function), so it picks
+        // candidates; then only those are locked. On PostgreSQL, more candidates than needed, locked
+        // in rank order with SKIP LOCKED and LIMIT, so that a second instance's round gets the next
+        // ones instead of none. H2 locks every row that matches FOR UPDATE before it applies a LIMIT,
+        // and is one process with one dispatcher: it takes exactly the first ones.
+        boolean pg = dialect == Dialect.POSTGRES;
+        var pick = jdbc.sql("SELECT id FROM (" + ranked(due, "1 = 1") + ") k ORDER BY " + FAIR_ORDER + " LIMIT :limit")
+                .param("now", ts(now)).param("limit", pg ? Math.min(4 * limit, 1024) : limit);
+        if (userCap > 0) pick = pick.param("cap", userCap);
+        List<String> ids = pick.query(String.class).list();
         if (ids.isEmpty()) return List.of();
-        return jdbc.sql("""
+        if (pg) {
+            StringBuilder rows = new StringBuilder();
+            List<Object> args = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                rows.append(i == 0 ? "(?, ?)" : ", (?, ?)");
+                args.add(ids.get(i));
+                args.add(i);
+            }
+            args.add(ts(now));
+            args.add(limit);
+            return jdbc.sql("SELECT j.* FROM jobs j JOIN (VALUES " + rows + ") AS c (id, ord) ON c.id = j.id"
+                            + " WHERE j.phase = 'dispatch' AND j.next_at <= ? ORDER BY c.ord LIMIT ? FOR UPDATE OF j SKIP LOCKED")
+                    .params(args).query(MAPPER).list();
+        }
+        Map<String, Job> locked = new java.util.HashMap<>();
+        for (Job j : jdbc.sql("""
                 SELECT * FROM jobs WHERE id IN (:ids) AND phase = 'dispatch' AND next_at <= :now
-                ORDER BY priority DESC, id FOR UPDATE SKIP LOCKED""")
-                .param("ids", ids).param("now", ts(now)).query(MAPPER).list();
+                FOR UPDATE SKIP LOCKED""")
+                .param("ids", ids).param("now", ts(now)).query(MAPPER).list()) {
+            locked.put(j.id(), j);
+        }
+        return ids.stream().map(locked::get).filter(java.util.Objects::nonNull).toList();
     }
 
     /**
@@ -423,7 +562,7 @@ public class JobStore {
                 j.gridCell(), j.attempt(), j.maxAttempts(), j.submitState(), j.submittedAt(), j.remoteId(), j.remote(),
                 j.progress(), j.queuePosition(), j.errorCode(), j.errorMessage(), j.cost(), j.etaSeconds(), j.webhookTokenDigest(),
                 j.callback(), j.polls(), j.nextAt(), j.deadlineAt(), owner, until, j.version(), j.createdAt(), j.startedAt(),
-                j.finishedAt(), j.updatedAt(), j.deleted(), j.origin());
+                j.finishedAt(), j.updatedAt(), j.deleted(), j.origin(), j.lane());
     }
 
     static Job map(ResultSet rs, int row) throws SQLException {
@@ -440,6 +579,6 @@ public class JobStore {
                 rs.getString("webhook_token"), Json.parse(rs.getString("callback")), rs.getInt("polls"),
                 instant(rs, "next_at"), instant(rs, "deadline_at"), rs.getString("lease_owner"), instant(rs, "lease_until"),
                 rs.getInt("version"), instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                instant(rs, "updated_at"), rs.getBoolean("deleted"), rs.getString("origin"));
+                instant(rs, "updated_at"), rs.getBoolean("deleted"), rs.getString("origin"), rs.getString("lane"));
     }
 }

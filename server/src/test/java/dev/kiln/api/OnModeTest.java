@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.kiln.support.Json;
 import dev.kiln.testing.Http;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,19 +39,15 @@ abstract class OnModeTest {
     static final String ADMIN_KEY = "test-admin-key-0123456789";
     static final String BOT_TOKEN = "123456:TEST-bot-token";
     static final String APP_ORIGIN = "https://app.example.com";
-    static final Path DATA;
-
-    static {
-        try {
-            DATA = Files.createTempDirectory("kiln-on");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
+    /**
+     * A data dir of its own for each context: a subclass with other properties gets another context,
+     * which stays open in the same JVM, and two Kilns on one embedded database file would overwrite
+     * each other's sandbox accounts (its emulator then refuses the other's key).
+     */
     @DynamicPropertySource
-    static void dataDir(DynamicPropertyRegistry r) {
-        r.add("kiln.data-dir", DATA::toString);
+    static void dataDir(DynamicPropertyRegistry r) throws IOException {
+        Path dir = Files.createTempDirectory("kiln-on");
+        r.add("kiln.data-dir", dir::toString);
     }
 
     @LocalServerPort
