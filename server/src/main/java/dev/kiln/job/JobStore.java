@@ -356,11 +356,10 @@ public class JobStore {
      */
     public void lockLane(String lane, int adding) {
         if (jdbc.sql("UPDATE lane_admissions SET admitted = admitted + ? WHERE lane = ?").params(adding, lane).update() == 1) return;
-        try {
-            jdbc.sql("INSERT INTO lane_admissions (lane, admitted) VALUES (?, 0)").param(lane).update();
-        } catch (org.springframework.dao.DuplicateKeyException raced) {
-            // Another submission made the row first; its lock is what we wait for next.
-        }
+        // ON CONFLICT DO NOTHING (both databases), not a caught duplicate key: on PostgreSQL a
+        // failed statement aborts the whole transaction, so a submission that lost the race to
+        // make the row would fail. The winner's row lock is what we wait for next.
+        jdbc.sql("INSERT INTO lane_admissions (lane, admitted) VALUES (?, 0) ON CONFLICT DO NOTHING").param(lane).update();
         jdbc.sql("UPDATE lane_admissions SET admitted = admitted + ? WHERE lane = ?").params(adding, lane).update();
     }
 
